@@ -1,0 +1,39 @@
+/**
+ * Table types for the query layer. Timestamps are epoch milliseconds (integers on both engines);
+ * JSON values are stored as text so one schema fits SQLite and PostgreSQL.
+ * Each domain that adds tables adds its interface here and its migration in ./migrations.
+ */
+export interface TenantTable {
+  id: string;
+  created_at: number;
+}
+
+export interface LabelTable {
+  /** Short stable id referenced by every labelled row; visibility is decided per label, not per row. */
+  id: string;
+  /** Canonical serialization of the label (see src/labels). */
+  canonical: string;
+  created_at: number;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  role: string;
+  /** Canonical clearance label, set by an admin only. */
+  clearance: string;
+  /** JSON array of Accumulo-style authorization tokens. */
+  authorizations: string;
+  /** Hex HMAC-SHA-256 of the key under the server secret; the key itself is never stored. */
+  key_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface Database {
+  tenants: TenantTable;
+  labels: LabelTable;
+  api_keys: ApiKeyTable;
+}
