@@ -1,0 +1,19 @@
+export const roles = ['user', 'admin', 'auditor', 'reviewer'] as const;
+export type Role = (typeof roles)[number];
+
+export const isRole = (value: string): value is Role => (roles as readonly string[]).includes(value);
+
+/**
+ * Who is calling, as established by authentication only. Clearance and authorizations come from the key
+ * record or the admin's OIDC claim mapping — never from a request body, a prompt or a model output.
+ */
+export interface Principal {
+  tenantId: string;
+  /** API key id or OIDC subject. */
+  subject: string;
+  role: Role;
+  /** Canonical clearance label. */
+  clearance: string;
+  authorizations: readonly string[];
+  via: 'api_key' | 'oidc';
+}
