@@ -7,9 +7,15 @@ function fromFastify(error: FastifyError): EnclaveError | undefined {
   if (status >= 500) return undefined;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new EnclaveError('payload_too_large', 'Request body is larger than this server accepts (ENCLAVE_BODY_LIMIT).');
+      return new EnclaveError(
+        'payload_too_large',
+        'Request body is larger than this server accepts (ENCLAVE_BODY_LIMIT).',
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new EnclaveError('unsupported_media_type', 'Send the request body as JSON with Content-Type: application/json.');
+      return new EnclaveError(
+        'unsupported_media_type',
+        'Send the request body as JSON with Content-Type: application/json.',
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new EnclaveError('invalid_json', 'The request body is empty; send a JSON object.');
     default:
@@ -22,7 +28,8 @@ function fromFastify(error: FastifyError): EnclaveError | undefined {
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const known = isEnclaveError(error) ? error : fromFastify(error);
-  const enclaveError = known ?? new EnclaveError('internal', 'The server failed to process the request; it has been logged.');
+  const enclaveError =
+    known ?? new EnclaveError('internal', 'The server failed to process the request; it has been logged.');
   if (enclaveError.status >= 500) {
     request.log.error({ err: error, code: enclaveError.code }, 'request failed');
   } else {

@@ -10,7 +10,12 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
   for (const route of routes) {
     const path = route.url.replace(/:([A-Za-z_]+)/g, '{$1}');
     const parameters = [
-      ...[...route.url.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
+      ...[...route.url.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({
+        name: m[1],
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      })),
       ...queryParameters(route),
     ];
     (paths[path] ??= {})[route.method.toLowerCase()] = {
@@ -19,20 +24,34 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
       ...(route.auth === 'public' ? { security: [] } : { 'x-enclave-roles': route.auth }),
       ...(parameters.length ? { parameters } : {}),
       ...(route.schemas.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.schemas.body, 'input') } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(route.schemas.body, 'input') } },
+            },
+          }
         : {}),
       responses: {
         [String(route.status)]: {
           description: 'OK',
-          ...(route.schemas.response ? { content: { 'application/json': { schema: jsonSchema(route.schemas.response, 'output') } } } : {}),
+          ...(route.schemas.response
+            ? { content: { 'application/json': { schema: jsonSchema(route.schemas.response, 'output') } } }
+            : {}),
         },
-        default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        default: {
+          description: 'Error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       },
     };
   }
   return {
     openapi: '3.0.3',
-    info: { title: 'Enclave', version, description: 'Secure stateful runtime for AI models (OpenAI-compatible).' },
+    info: {
+      title: 'Enclave',
+      version,
+      description: 'Secure stateful runtime for AI models (OpenAI-compatible).',
+    },
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },

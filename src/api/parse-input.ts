@@ -6,10 +6,18 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown, where: 'body
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const path = issue ? issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') : '';
+  const path = issue
+    ? issue.path
+        .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+        .join('')
+    : '';
   const field = path || where;
   const message = issue?.message ?? 'invalid value';
-  throw new EnclaveError('invalid_request', `Invalid ${where === 'path' ? 'path parameter' : where} field '${field}': ${message}.`, {
-    param: path || null,
-  });
+  throw new EnclaveError(
+    'invalid_request',
+    `Invalid ${where === 'path' ? 'path parameter' : where} field '${field}': ${message}.`,
+    {
+      param: path || null,
+    },
+  );
 }

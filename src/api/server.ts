@@ -20,13 +20,18 @@ declare module 'fastify' {
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** Builds the HTTP face: one Fastify route per entry of the route table, auth before body parsing. */
-export async function buildServer(services: Services, routes: readonly Route[] = allRoutes): Promise<FastifyInstance> {
+export async function buildServer(
+  services: Services,
+  routes: readonly Route[] = allRoutes,
+): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: services.config.bodyLimit,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomBytes(8).toString('hex')}`;
+      return typeof given === 'string' && REQUEST_ID.test(given)
+        ? given
+        : `req_${randomBytes(8).toString('hex')}`;
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -36,7 +41,9 @@ export async function buildServer(services: Services, routes: readonly Route[] =
   app.setNotFoundHandler((request, reply) => {
     void reply
       .status(404)
-      .send(new EnclaveError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`).toBody());
+      .send(
+        new EnclaveError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`).toBody(),
+      );
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -45,7 +52,10 @@ export async function buildServer(services: Services, routes: readonly Route[] =
     if (auth === undefined || auth === 'public') return;
     const principal = await authenticate(services, request.headers.authorization);
     if (!auth.includes(principal.role)) {
-      throw new EnclaveError('forbidden', `This route needs one of the roles ${auth.join(', ')}; this key has role ${principal.role}.`);
+      throw new EnclaveError(
+        'forbidden',
+        `This route needs one of the roles ${auth.join(', ')}; this key has role ${principal.role}.`,
+      );
     }
     request.principal = principal;
   });
@@ -63,7 +73,8 @@ export async function buildServer(services: Services, routes: readonly Route[] =
       config: { auth: route.auth },
       handler: async (request, reply) => {
         const principal = request.principal;
-        if (route.auth !== 'public' && !principal) throw new EnclaveError('unauthenticated', 'Authentication required.');
+        if (route.auth !== 'public' && !principal)
+          throw new EnclaveError('unauthenticated', 'Authentication required.');
         const result = await route.run({
           body: request.body,
           query: request.query,

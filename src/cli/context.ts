@@ -19,7 +19,10 @@ export function configFrom(command: Command): Config {
  * Runs a CLI action with the full set of services, closing them afterwards. CLI commands log only
  * warnings, to stderr, so stdout stays machine-readable (JSONL, keys).
  */
-export async function withServices<T>(command: Command, action: (services: Services) => Promise<T>): Promise<T> {
+export async function withServices<T>(
+  command: Command,
+  action: (services: Services) => Promise<T>,
+): Promise<T> {
   const config = configFrom(command);
   const services = await createServices(config, { logger: createLogger('warn') });
   try {

@@ -41,17 +41,26 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new EnclaveError('invalid_request', `Invalid environment variable ${String(issue?.path[0])}: ${issue?.message}.`);
+    throw new EnclaveError(
+      'invalid_request',
+      `Invalid environment variable ${String(issue?.path[0])}: ${issue?.message}.`,
+    );
   }
   const e = parsed.data;
   const port = flags.port === undefined ? (e.PORT ?? 8080) : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new EnclaveError('invalid_request', `Invalid port '${String(flags.port)}': use an integer from 0 to 65535.`);
+    throw new EnclaveError(
+      'invalid_request',
+      `Invalid port '${String(flags.port)}': use an integer from 0 to 65535.`,
+    );
   }
   const dataDir = resolve(flags.dataDir ?? e.ENCLAVE_DATA_DIR ?? './.enclave');
   const databaseUrl = flags.databaseUrl ?? e.DATABASE_URL;
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new EnclaveError('invalid_request', 'DATABASE_URL must start with postgres:// (leave it unset for SQLite).');
+    throw new EnclaveError(
+      'invalid_request',
+      'DATABASE_URL must start with postgres:// (leave it unset for SQLite).',
+    );
   }
   return {
     dataDir,

@@ -17,7 +17,8 @@ export function readOrCreateSecret(path: string, bytes = 32): Buffer {
   }
   chmodSync(path, 0o600);
   const secret = Buffer.from(readFileSync(path, 'utf8').trim(), 'hex');
-  if (secret.length < 16) throw new Error(`Secret file ${path} is shorter than 128 bits; remove it to regenerate.`);
+  if (secret.length < 16)
+    throw new Error(`Secret file ${path} is shorter than 128 bits; remove it to regenerate.`);
   return secret;
 }
 

@@ -6,12 +6,16 @@ describe('EnclaveError', () => {
     for (const code of Object.keys(errorCodes) as (keyof typeof errorCodes)[]) {
       const error = new EnclaveError(code, 'message', { param: 'p' });
       expect(error.status).toBe(errorCodes[code].status);
-      expect(error.toBody()).toEqual({ error: { message: 'message', type: errorCodes[code].type, param: 'p', code } });
+      expect(error.toBody()).toEqual({
+        error: { message: 'message', type: errorCodes[code].type, param: 'p', code },
+      });
     }
   });
 
   it('keeps the cause out of the client body', () => {
-    const error = new EnclaveError('internal', 'Something failed.', { cause: new Error('SELECT secret FROM x') });
+    const error = new EnclaveError('internal', 'Something failed.', {
+      cause: new Error('SELECT secret FROM x'),
+    });
     expect(JSON.stringify(error.toBody())).not.toContain('SELECT');
   });
 });

@@ -25,7 +25,9 @@ export class EnclaveError extends Error {
   }
 
   toBody(): ErrorBody {
-    return { error: { message: this.message, type: errorCodes[this.code].type, param: this.param, code: this.code } };
+    return {
+      error: { message: this.message, type: errorCodes[this.code].type, param: this.param, code: this.code },
+    };
   }
 }
 

@@ -12,12 +12,18 @@ interface DriverError {
 export function translateDbError(error: unknown, what: string): never {
   const code = (error as DriverError | null)?.code;
   if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    throw new EnclaveError('already_exists', `A ${what} with the same identity already exists.`, { cause: error });
-  }
-  if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-    throw new EnclaveError('conflict', `The ${what} refers to something that does not exist (or is still referenced).`, {
+    throw new EnclaveError('already_exists', `A ${what} with the same identity already exists.`, {
       cause: error,
     });
+  }
+  if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    throw new EnclaveError(
+      'conflict',
+      `The ${what} refers to something that does not exist (or is still referenced).`,
+      {
+        cause: error,
+      },
+    );
   }
   throw error;
 }

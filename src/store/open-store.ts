@@ -31,9 +31,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     opened = openSqlite({ path, key: options.sqliteKey });
     opened.raw.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (cause) {
-    throw new EnclaveError('unavailable', `Cannot open the SQLite database at ${path} (wrong key or not a database).`, {
-      cause,
-    });
+    throw new EnclaveError(
+      'unavailable',
+      `Cannot open the SQLite database at ${path} (wrong key or not a database).`,
+      {
+        cause,
+      },
+    );
   }
   await migrateToLatest(opened.db as Kysely<unknown>, 'sqlite');
   const { db } = opened;
@@ -46,7 +50,9 @@ async function checkReachable(db: Kysely<Database>, url: string, end: () => Prom
   } catch (cause) {
     await end().catch(() => undefined);
     const reason = (cause as { code?: string; message?: string }).code ?? (cause as Error).message;
-    throw new EnclaveError('unavailable', `Cannot reach PostgreSQL at ${redactUrl(url)} (${reason}).`, { cause });
+    throw new EnclaveError('unavailable', `Cannot reach PostgreSQL at ${redactUrl(url)} (${reason}).`, {
+      cause,
+    });
   }
 }
 

@@ -1,3 +1,14 @@
+import type { DataKeyTable } from './data-key-schema.js';
+import type {
+  MemoryJobTable,
+  MemoryQuarantineTable,
+  MemoryRecordSourceTable,
+  MemoryRecordTable,
+  MemoryRetentionTable,
+  MemorySourceTable,
+  MemoryTermTable,
+} from './memory-schema.js';
+
 /**
  * Table types for the query layer. Timestamps are epoch milliseconds (integers on both engines);
  * JSON values are stored as text so one schema fits SQLite and PostgreSQL.
@@ -36,4 +47,12 @@ export interface Database {
   tenants: TenantTable;
   labels: LabelTable;
   api_keys: ApiKeyTable;
+  data_keys: DataKeyTable;
+  memory_sources: MemorySourceTable;
+  memory_records: MemoryRecordTable;
+  memory_record_sources: MemoryRecordSourceTable;
+  memory_terms: MemoryTermTable;
+  memory_quarantine: MemoryQuarantineTable;
+  memory_retention: MemoryRetentionTable;
+  memory_jobs: MemoryJobTable;
 }

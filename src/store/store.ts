@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from './migrations/migration.js';
 import { apiKeyRepo, type ApiKeyRepo } from './repos/api-key-repo.js';
+import { dataKeyRepo, type DataKeyRepo } from './repos/data-key-repo.js';
 import { labelRepo, type LabelRepo } from './repos/label-repo.js';
 import { tenantRepo, type TenantRepo } from './repos/tenant-repo.js';
 import type { Database } from './schema.js';
@@ -14,6 +15,7 @@ export interface Store {
   readonly tenants: TenantRepo;
   readonly labels: LabelRepo;
   readonly apiKeys: ApiKeyRepo;
+  readonly dataKeys: DataKeyRepo;
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Closes connections; in-flight queries finish first. */
   close(): Promise<void>;
@@ -23,12 +25,18 @@ export function createStore(db: Kysely<Database>, dialect: Dialect, close: () =>
   return bind(db, dialect, close, false);
 }
 
-function bind(db: Kysely<Database>, dialect: Dialect, close: () => Promise<void>, inTransaction: boolean): Store {
+function bind(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  close: () => Promise<void>,
+  inTransaction: boolean,
+): Store {
   const store: Store = {
     dialect,
     tenants: tenantRepo(db),
     labels: labelRepo(db),
     apiKeys: apiKeyRepo(db),
+    dataKeys: dataKeyRepo(db),
     transaction: (fn) =>
       inTransaction ? fn(store) : db.transaction().execute((trx) => fn(bind(trx, dialect, close, true))),
     close,

@@ -15,9 +15,20 @@ const secretPaths = [
   '*.password',
   '*.token',
 ];
-const contentPaths = ['*.input', '*.instructions', '*.messages', '*.text', '*.prompt', '*.output', '*.content'];
+const contentPaths = [
+  '*.input',
+  '*.instructions',
+  '*.messages',
+  '*.text',
+  '*.prompt',
+  '*.output',
+  '*.content',
+];
 
-export function createLogger(level: string, options: { logContent?: boolean; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(
+  level: string,
+  options: { logContent?: boolean; destination?: NodeJS.WritableStream } = {},
+): Logger {
   const paths = options.logContent ? secretPaths : [...secretPaths, ...contentPaths];
   return pino(
     { level, redact: { paths, censor: '[redacted]' }, base: { service: 'enclave' } },

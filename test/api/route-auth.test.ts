@@ -41,7 +41,10 @@ describe('every route requires a live key of an allowed role', () => {
   const call = (method: string, url: string, key?: string) =>
     fetch(server.baseUrl + url.replace(/:([A-Za-z_]+)/g, 'x_$1'), {
       method,
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+      },
       ...(method === 'POST' ? { body: '{}' } : {}),
     });
 

@@ -28,12 +28,16 @@ describe('server basics', () => {
     expect(fresh.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{16}$/);
     const given = await fetch(server.baseUrl + '/healthz', { headers: { 'x-request-id': 'trace-42' } });
     expect(given.headers.get('x-request-id')).toBe('trace-42');
-    const bad = await fetch(server.baseUrl + '/healthz', { headers: { 'x-request-id': 'bad id with spaces and / slashes' } });
+    const bad = await fetch(server.baseUrl + '/healthz', {
+      headers: { 'x-request-id': 'bad id with spaces and / slashes' },
+    });
     expect(bad.headers.get('x-request-id')).toMatch(/^req_/);
   });
 
   it('serves an OpenAPI document generated from the route table', async () => {
-    const response = await fetch(server.baseUrl + '/openapi.json', { headers: { authorization: `Bearer ${key}` } });
+    const response = await fetch(server.baseUrl + '/openapi.json', {
+      headers: { authorization: `Bearer ${key}` },
+    });
     const doc = (await response.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.0.3');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/v1/me', '/metrics']));
@@ -41,14 +45,20 @@ describe('server basics', () => {
 
   it('serves Prometheus metrics including request counts', async () => {
     await fetch(server.baseUrl + '/healthz');
-    const text = await (await fetch(server.baseUrl + '/metrics', { headers: { authorization: `Bearer ${key}` } })).text();
+    const text = await (
+      await fetch(server.baseUrl + '/metrics', { headers: { authorization: `Bearer ${key}` } })
+    ).text();
     expect(text).toContain('enclave_http_requests_total{method="GET",route="/healthz",status="200"}');
   });
 
   it('answers unknown routes with a 404 in OpenAI error shape', async () => {
-    const response = await fetch(server.baseUrl + '/v1/nope', { headers: { authorization: `Bearer ${key}` } });
+    const response = await fetch(server.baseUrl + '/v1/nope', {
+      headers: { authorization: `Bearer ${key}` },
+    });
     expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'not_found', param: null } });
+    expect(await response.json()).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'not_found', param: null },
+    });
   });
 
   it('refuses malformed JSON, oversized bodies and non-JSON bodies with 4xx, never 5xx', async () => {

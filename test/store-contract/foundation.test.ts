@@ -60,7 +60,9 @@ describeStore('store contract: tenants, labels, api keys', (store) => {
   });
 
   it('maps a foreign-key violation to conflict', async () => {
-    await expect(store().apiKeys.insert(key(uniqueId('missing')))).rejects.toMatchObject({ code: 'conflict' });
+    await expect(store().apiKeys.insert(key(uniqueId('missing')))).rejects.toMatchObject({
+      code: 'conflict',
+    });
   });
 
   it('rolls back a failed transaction as a whole', async () => {

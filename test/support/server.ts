@@ -15,7 +15,13 @@ export interface TestServer {
   app: FastifyInstance;
   database: TestDatabase;
   /** Creates an API key in `tenant` and returns it in the clear. */
-  key(options?: { tenant?: string; role?: Role; clearance?: string; authorizations?: string[]; name?: string }): Promise<string>;
+  key(options?: {
+    tenant?: string;
+    role?: Role;
+    clearance?: string;
+    authorizations?: string[];
+    name?: string;
+  }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -29,11 +35,14 @@ export async function startTestServer(
   options: { engine?: Engine; configFile?: Record<string, unknown>; env?: Record<string, string> } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(options.engine ?? 'sqlite');
-  if (options.configFile) writeFileSync(join(database.dataDir, 'config.json'), JSON.stringify(options.configFile));
+  if (options.configFile)
+    writeFileSync(join(database.dataDir, 'config.json'), JSON.stringify(options.configFile));
   const env: NodeJS.ProcessEnv = { ...options.env, ENCLAVE_DATA_DIR: database.dataDir };
   if (database.databaseUrl) env.DATABASE_URL = database.databaseUrl;
   const config = loadConfig({ port: 0 }, env);
-  const services = await createServices(config, { logger: createLogger(process.env.ENCLAVE_TEST_LOG ?? 'silent') });
+  const services = await createServices(config, {
+    logger: createLogger(process.env.ENCLAVE_TEST_LOG ?? 'silent'),
+  });
   const app = await buildServer(services);
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -23,7 +23,11 @@ export interface TestDatabase {
 export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'enclave-test-'));
   if (engine === 'sqlite') {
-    return { databaseUrl: undefined, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+    return {
+      databaseUrl: undefined,
+      dataDir,
+      drop: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
   }
   const adminUrl = process.env.ENCLAVE_TEST_PG_URL;
   if (!adminUrl) throw new Error('ENCLAVE_TEST_PG_URL is not set');

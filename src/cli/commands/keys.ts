@@ -6,7 +6,8 @@ import { withServices } from '../context.js';
 
 const parseExpiry = (value: string): number => {
   const time = Date.parse(value);
-  if (Number.isNaN(time)) throw new EnclaveError('invalid_request', `--expires '${value}' is not a date (use ISO 8601).`);
+  if (Number.isNaN(time))
+    throw new EnclaveError('invalid_request', `--expires '${value}' is not a date (use ISO 8601).`);
   return time;
 };
 
@@ -22,20 +23,35 @@ export function keysCommand(): Command {
     .option('--clearance <label>', 'clearance label as a banner, e.g. "SECRET//SI"', 'UNCLASSIFIED')
     .option('--authorizations <list>', 'comma-separated need-to-know authorizations', '')
     .option('--expires <date>', 'expiry time (ISO 8601)')
-    .action(async (opts: { tenant: string; name: string; role: Role; clearance: string; authorizations: string; expires?: string }, command: Command) => {
-      await withServices(command, async (services) => {
-        const { key } = await createApiKey(services.store, services.serverSecret, {
-          tenantId: opts.tenant,
-          name: opts.name,
-          role: opts.role,
-          // UNFINISHED: parse and canonicalize with src/labels once it lands.
-          clearance: opts.clearance,
-          authorizations: opts.authorizations.split(',').map((a) => a.trim()).filter(Boolean),
-          expiresAt: opts.expires === undefined ? null : parseExpiry(opts.expires),
+    .action(
+      async (
+        opts: {
+          tenant: string;
+          name: string;
+          role: Role;
+          clearance: string;
+          authorizations: string;
+          expires?: string;
+        },
+        command: Command,
+      ) => {
+        await withServices(command, async (services) => {
+          const { key } = await createApiKey(services.store, services.serverSecret, {
+            tenantId: opts.tenant,
+            name: opts.name,
+            role: opts.role,
+            // UNFINISHED: parse and canonicalize with src/labels once it lands.
+            clearance: opts.clearance,
+            authorizations: opts.authorizations
+              .split(',')
+              .map((a) => a.trim())
+              .filter(Boolean),
+            expiresAt: opts.expires === undefined ? null : parseExpiry(opts.expires),
+          });
+          process.stdout.write(key + '\n');
         });
-        process.stdout.write(key + '\n');
-      });
-    });
+      },
+    );
 
   keys
     .command('list')

@@ -59,7 +59,11 @@ export function apiKeyRepo(db: Kysely<Database>): ApiKeyRepo {
       );
     },
     async byHash(keyHash) {
-      const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+      const row = await db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('key_hash', '=', keyHash)
+        .executeTakeFirst();
       return row && toRecord(row);
     },
     async byId(tenantId, id) {

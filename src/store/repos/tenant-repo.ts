@@ -18,7 +18,9 @@ export function tenantRepo(db: Kysely<Database>): TenantRepo {
         .execute();
     },
     async exists(id) {
-      return (await db.selectFrom('tenants').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+      return (
+        (await db.selectFrom('tenants').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
+      );
     },
     async list() {
       return (await db.selectFrom('tenants').select('id').orderBy('id').execute()).map((r) => r.id);

@@ -1,0 +1,89 @@
+/** Table types of long-term memory (migration 0005-memory); see src/memory for the domain. */
+export interface MemorySourceTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  agent_id: string;
+  conversation_id: string;
+  session: string;
+  turn_id: string;
+  /** Import order within the owner, so neighbours of a turn can be found. */
+  seq: number;
+  speaker: string;
+  text: string;
+  label_id: string;
+  occurred_at: number;
+  created_at: number;
+  extracted_at: number | null;
+}
+
+export interface MemoryRecordTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  agent_id: string;
+  kind: string;
+  text: string;
+  subject: string | null;
+  attribute: string | null;
+  value: string | null;
+  conversation_id: string | null;
+  /** JSON array of caller turn ids (provenance as the caller knows it). */
+  source_ids: string;
+  label_id: string;
+  valid_from: number;
+  valid_to: number | null;
+  recorded_at: number;
+  superseded_at: number | null;
+  superseded_by: string | null;
+  /** Weighted term count, the BM25 document length. */
+  doc_len: number;
+  /** float32 little-endian vector, or null when no embedder is configured. */
+  embedding: Uint8Array | null;
+}
+
+export interface MemoryRecordSourceTable {
+  tenant_id: string;
+  record_id: string;
+  source_id: string;
+}
+
+export interface MemoryTermTable {
+  record_id: string;
+  tenant_id: string;
+  term: string;
+  weight: number;
+}
+
+export interface MemoryQuarantineTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  agent_id: string;
+  kind: string;
+  text: string;
+  reason: string;
+  source_ids: string;
+  label_id: string;
+  status: string;
+  created_at: number;
+  decided_at: number | null;
+}
+
+export interface MemoryRetentionTable {
+  tenant_id: string;
+  max_age_ms: number;
+}
+
+export interface MemoryJobTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  agent_id: string;
+  conversation_id: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  run_after: number;
+  created_at: number;
+}
