@@ -1,0 +1,305 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import type { MemoryRecordTable } from '../memory-schema.js';
+
+/** Which labels a reader may see (ids from the label catalogue); applied inside every WHERE clause. */
+export interface ReadScope {
+  tenantId: string;
+  labelIds: readonly string[];
+}
+
+/** A memory's owner; '' on an axis means shared across the tenant on that axis. */
+export interface OwnerKey {
+  tenantId: string;
+  userId: string;
+  agentId: string;
+}
+
+export interface RecordRow {
+  id: string;
+  owner: OwnerKey;
+  kind: string;
+  text: string;
+  subject: string | null;
+  attribute: string | null;
+  value: string | null;
+  conversationId: string | null;
+  sourceIds: string[];
+  labelId: string;
+  validFrom: number;
+  validTo: number | null;
+  recordedAt: number;
+  supersededAt: number | null;
+  supersededBy: string | null;
+}
+
+export interface NewRecord extends RecordRow {
+  /** Analyzed, weighted term frequencies (src/memory decides the analysis; the store only sums). */
+  terms: ReadonlyMap<string, number>;
+  /** Internal ids of memory_sources rows this record derives from (for cascading forgets). */
+  sourceKeys: readonly string[];
+  embedding?: Float32Array | undefined;
+}
+
+/** Who is reading: the label scope plus the user/agent whose (and the tenant's shared) memories apply. */
+export interface MemoryReader {
+  scope: ReadScope;
+  userId: string;
+  agentId: string;
+}
+
+export interface SearchOptions {
+  limit: number;
+  includeSuperseded?: boolean;
+  kinds?: readonly string[] | undefined;
+  excludeKinds?: readonly string[] | undefined;
+}
+
+/** Okapi BM25 constants (Robertson/Lucene defaults; not tuned on any evaluation set). */
+export const BM25 = { k1: 1.2, b: 0.75 } as const;
+
+export type RecordSelect = ReturnType<typeof recordQueries>['visible'];
+
+/** The record half of the memory store: writing records with their terms, BM25 search and reads. */
+export function recordQueries(db: Kysely<Database>) {
+  /** Records `reader` may see: tenant, owner axes and labels, all inside the query. */
+  const visible = (reader: MemoryReader, options: Omit<SearchOptions, 'limit'> = {}) => {
+    let q = db
+      .selectFrom('memory_records as r')
+      .where('r.tenant_id', '=', reader.scope.tenantId)
+      .where('r.user_id', 'in', unique([reader.userId, '']))
+      .where('r.agent_id', 'in', unique([reader.agentId, '']))
+      .where('r.label_id', 'in', reader.scope.labelIds.length ? [...reader.scope.labelIds] : ['\u0000none']);
+    if (!options.includeSuperseded) q = q.where('r.superseded_at', 'is', null);
+    if (options.kinds?.length) q = q.where('r.kind', 'in', [...options.kinds]);
+    if (options.excludeKinds?.length) q = q.where('r.kind', 'not in', [...options.excludeKinds]);
+    return q;
+  };
+
+  return {
+    visible,
+
+    async insert(record: NewRecord): Promise<void> {
+      const docLen = [...record.terms.values()].reduce((a, b) => a + b, 0);
+      await db.insertInto('memory_records').values(toRow(record, docLen)).execute();
+      await insertTerms(db, record.owner.tenantId, record.id, record.terms);
+      if (record.sourceKeys.length) {
+        await db
+          .insertInto('memory_record_sources')
+          .values(
+            unique(record.sourceKeys).map((s) => ({ tenant_id: record.owner.tenantId, record_id: record.id, source_id: s })),
+          )
+          .execute();
+      }
+    },
+
+    /** Re-indexes a record (an episode whose neighbour arrived, a merged duplicate). */
+    async reindex(tenantId: string, id: string, terms: ReadonlyMap<string, number>): Promise<void> {
+      await db.deleteFrom('memory_terms').where('record_id', '=', id).execute();
+      await insertTerms(db, tenantId, id, terms);
+      const docLen = [...terms.values()].reduce((a, b) => a + b, 0);
+      await db.updateTable('memory_records').set({ doc_len: docLen }).where('id', '=', id).execute();
+    },
+
+    async addSources(tenantId: string, id: string, sourceIds: readonly string[], sourceKeys: readonly string[]) {
+      await db.updateTable('memory_records').set({ source_ids: JSON.stringify(sourceIds) }).where('id', '=', id).execute();
+      for (const s of sourceKeys) {
+        await db
+          .insertInto('memory_record_sources')
+          .values({ tenant_id: tenantId, record_id: id, source_id: s })
+          .onConflict((oc) => oc.columns(['record_id', 'source_id']).doNothing())
+          .execute();
+      }
+    },
+
+    /** Ends a record's validity and points at its replacement; the row stays as history. */
+    async supersede(id: string, at: number, validTo: number, by: string): Promise<void> {
+      await db
+        .updateTable('memory_records')
+        .set({ superseded_at: at, valid_to: validTo, superseded_by: by })
+        .where('id', '=', id)
+        .where('superseded_at', 'is', null)
+        .execute();
+    },
+
+    async setEmbedding(id: string, vector: Float32Array): Promise<void> {
+      await db.updateTable('memory_records').set({ embedding: toBytes(vector) }).where('id', '=', id).execute();
+    },
+
+    /** Current records of one owner about `subject`/`attribute` (contradiction candidates). */
+    async currentFacts(owner: OwnerKey, subject: string, attribute: string): Promise<RecordRow[]> {
+      const rows = await db
+        .selectFrom('memory_records')
+        .selectAll()
+        .where('tenant_id', '=', owner.tenantId)
+        .where('user_id', '=', owner.userId)
+        .where('agent_id', '=', owner.agentId)
+        .where('subject', '=', subject)
+        .where('attribute', '=', attribute)
+        .where('superseded_at', 'is', null)
+        .execute();
+      return rows.map(fromRow);
+    },
+
+    /** Current records of one owner with exactly this kind and text (duplicate candidates). */
+    async sameText(owner: OwnerKey, kind: string, text: string): Promise<RecordRow | undefined> {
+      const row = await db
+        .selectFrom('memory_records')
+        .selectAll()
+        .where('tenant_id', '=', owner.tenantId)
+        .where('user_id', '=', owner.userId)
+        .where('agent_id', '=', owner.agentId)
+        .where('kind', '=', kind)
+        .where('text', '=', text)
+        .where('superseded_at', 'is', null)
+        .executeTakeFirst();
+      return row ? fromRow(row) : undefined;
+    },
+
+    async get(reader: MemoryReader, ids: readonly string[], includeSuperseded = true): Promise<RecordRow[]> {
+      if (ids.length === 0) return [];
+      const rows = await visible(reader, { includeSuperseded })
+        .selectAll('r')
+        .where('r.id', 'in', [...ids])
+        .execute();
+      return rows.map(fromRow);
+    },
+
+    async list(reader: MemoryReader, options: SearchOptions & { before?: number }): Promise<RecordRow[]> {
+      let q = visible(reader, options).selectAll('r');
+      if (options.before !== undefined) q = q.where('r.recorded_at', '<', options.before);
+      const rows = await q.orderBy('r.recorded_at', 'desc').orderBy('r.id').limit(options.limit).execute();
+      return rows.map(fromRow);
+    },
+
+    /**
+     * Okapi BM25 over the weighted term table, computed in SQL so only the top `limit` leave the
+     * database. Collection statistics (N, avgdl, df) are taken over what the reader may see, so a
+     * hidden record cannot even shift a visible record's score.
+     */
+    async searchBm25(
+      reader: MemoryReader,
+      query: ReadonlyMap<string, number>,
+      options: SearchOptions,
+    ): Promise<{ id: string; score: number }[]> {
+      const terms = [...query.keys()];
+      if (terms.length === 0) return [];
+      const stats = await visible(reader, options)
+        .select([
+          (eb) => eb.fn.countAll<number>().as('n'),
+          sql<number | null>`cast(avg(r.doc_len) as double precision)`.as('avgdl'),
+        ])
+        .executeTakeFirstOrThrow();
+      const n = Number(stats.n);
+      if (n === 0) return [];
+      const avgdl = Number(stats.avgdl ?? 1) || 1;
+      const dfRows = await visible(reader, options)
+        .innerJoin('memory_terms as t', 't.record_id', 'r.id')
+        .where('t.tenant_id', '=', reader.scope.tenantId)
+        .where('t.term', 'in', terms)
+        .select(['t.term', (eb) => eb.fn.countAll<number>().as('df')])
+        .groupBy('t.term')
+        .execute();
+      const weights = dfRows.map((row) => {
+        const df = Number(row.df);
+        const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+        return { term: row.term, w: idf * (query.get(row.term) ?? 0) * (BM25.k1 + 1) };
+      });
+      if (weights.length === 0) return [];
+      const termWeight = sql.join(
+        weights.map((x) => sql`when ${x.term} then cast(${x.w} as double precision)`),
+        sql` `,
+      );
+      const norm = sql`cast(${BM25.k1 * (1 - BM25.b)} as double precision) + cast(${
+        (BM25.k1 * BM25.b) / avgdl
+      } as double precision) * r.doc_len`;
+      const rows = await visible(reader, options)
+        .innerJoin('memory_terms as t', 't.record_id', 'r.id')
+        .where('t.tenant_id', '=', reader.scope.tenantId)
+        .where(
+          't.term',
+          'in',
+          weights.map((x) => x.term),
+        )
+        .select([
+          'r.id as id',
+          sql<number>`sum((case t.term ${termWeight} else 0 end) * t.weight / (t.weight + ${norm}))`.as('score'),
+        ])
+        .groupBy('r.id')
+        .orderBy('score', 'desc')
+        .orderBy('r.id')
+        .limit(options.limit)
+        .execute();
+      return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
+    },
+
+    /** Embeddings of the records `reader` may see, newest first (brute-force vector search in process). */
+    async embeddings(reader: MemoryReader, options: SearchOptions): Promise<{ id: string; vector: Float32Array }[]> {
+      const rows = await visible(reader, options)
+        .select(['r.id', 'r.embedding'])
+        .where('r.embedding', 'is not', null)
+        .orderBy('r.recorded_at', 'desc')
+        .limit(options.limit)
+        .execute();
+      return rows.flatMap((r) => (r.embedding ? [{ id: r.id, vector: fromBytes(r.embedding) }] : []));
+    },
+  };
+}
+
+async function insertTerms(db: Kysely<Database>, tenantId: string, id: string, terms: ReadonlyMap<string, number>) {
+  const rows = [...terms].map(([term, weight]) => ({ record_id: id, tenant_id: tenantId, term, weight }));
+  // Chunked so a long record stays under SQLite's bound-parameter limit.
+  for (let i = 0; i < rows.length; i += 200) await db.insertInto('memory_terms').values(rows.slice(i, i + 200)).execute();
+}
+
+const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];
+
+function toRow(r: NewRecord, docLen: number): MemoryRecordTable {
+  return {
+    id: r.id,
+    tenant_id: r.owner.tenantId,
+    user_id: r.owner.userId,
+    agent_id: r.owner.agentId,
+    kind: r.kind,
+    text: r.text,
+    subject: r.subject,
+    attribute: r.attribute,
+    value: r.value,
+    conversation_id: r.conversationId,
+    source_ids: JSON.stringify(r.sourceIds),
+    label_id: r.labelId,
+    valid_from: r.validFrom,
+    valid_to: r.validTo,
+    recorded_at: r.recordedAt,
+    superseded_at: r.supersededAt,
+    superseded_by: r.supersededBy,
+    doc_len: docLen,
+    embedding: r.embedding ? toBytes(r.embedding) : null,
+  };
+}
+
+export function fromRow(row: MemoryRecordTable): RecordRow {
+  return {
+    id: row.id,
+    owner: { tenantId: row.tenant_id, userId: row.user_id, agentId: row.agent_id },
+    kind: row.kind,
+    text: row.text,
+    subject: row.subject,
+    attribute: row.attribute,
+    value: row.value,
+    conversationId: row.conversation_id,
+    sourceIds: JSON.parse(row.source_ids) as string[],
+    labelId: row.label_id,
+    validFrom: Number(row.valid_from),
+    validTo: row.valid_to === null ? null : Number(row.valid_to),
+    recordedAt: Number(row.recorded_at),
+    supersededAt: row.superseded_at === null ? null : Number(row.superseded_at),
+    supersededBy: row.superseded_by,
+  };
+}
+
+const toBytes = (v: Float32Array): Uint8Array => new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+const fromBytes = (b: Uint8Array): Float32Array => {
+  const copy = new Uint8Array(b); // aligned copy: Buffers from drivers may start at any offset
+  return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+};
