@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import { packageVersion } from '../config/package-root.js';
 import { ensureDataDir, readOrCreateSecret, serverSecretPath } from '../config/data-dir.js';
+import { sqliteKeyFor } from '../crypto/index.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
@@ -30,7 +31,10 @@ export async function createServices(config: Config, options: ServiceOptions = {
   ensureDataDir(config.dataDir);
   const serverSecret = readOrCreateSecret(serverSecretPath(config.dataDir));
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // SQLite is encrypted as a whole file (key wrapped by the key provider); PostgreSQL relies on per-record
+  // envelope encryption of content columns plus the server's own storage encryption.
+  const sqliteKey = config.databaseUrl ? undefined : await sqliteKeyFor(config.dataDir);
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteKey });
   const closers: (() => Promise<void>)[] = [() => store.close()];
   return {
     version: packageVersion(),

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { isEnclaveError } from '../errors/index.js';
+import { auditCommand } from './commands/audit.js';
 import { keysCommand } from './commands/keys.js';
+import { memoryCommand } from './commands/memory.js';
+import { safetyCommand } from './commands/safety.js';
 import { serveCommand } from './commands/serve.js';
 
 const program = new Command('enclave')
@@ -16,7 +19,10 @@ const program = new Command('enclave')
   .addOption(new Option('--host <host>', 'HTTP host (default 127.0.0.1)').env('HOST'))
   .showHelpAfterError()
   .addCommand(serveCommand(), { isDefault: false })
-  .addCommand(keysCommand());
+  .addCommand(memoryCommand())
+  .addCommand(keysCommand())
+  .addCommand(auditCommand())
+  .addCommand(safetyCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // One clear line, no stack: the cause is something the operator can fix (flags, database, input).

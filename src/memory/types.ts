@@ -14,25 +14,8 @@ export interface MemoryOwner {
   agentId: string;
 }
 
-/** Which labels a reader may see (ids from the label catalogue), applied inside the SQL WHERE clause. */
-export interface ReadScope {
-  tenantId: string;
-  labelIds: readonly string[];
-}
-
-/** One stored conversation turn: the provenance every memory points back to. */
-export interface SourceTurn {
-  /** The caller's turn id (e.g. a conversation item id); what `sourceIds` hold. */
-  id: string;
-  conversationId: string;
-  /** Session within the conversation (a day, a chat); neighbours are only taken inside one session. */
-  session: string;
-  speaker: string;
-  text: string;
-  /** When the turn was said, epoch ms (falls back to import time). */
-  occurredAt: number;
-  labelId: string;
-}
+/** Which labels a reader may see (catalogue ids), applied inside the SQL WHERE clause. */
+export type { ReadScope } from '../store/repos/memory-repo.js';
 
 /** What an extractor proposes; the consolidator decides whether it is new, a duplicate or an update. */
 export interface MemoryDraft {

@@ -15,7 +15,12 @@ export class UpstreamError extends EnclaveError {
   constructor(
     code: ErrorCode,
     message: string,
-    options: { retryable: boolean; status?: number | undefined; retryAfterMs?: number | undefined; cause?: unknown },
+    options: {
+      retryable: boolean;
+      status?: number | undefined;
+      retryAfterMs?: number | undefined;
+      cause?: unknown;
+    },
   ) {
     super(code, message, { cause: options.cause });
     this.name = 'UpstreamError';
@@ -77,10 +82,14 @@ export function upstreamErrorFromStatus(
     });
   }
   if (status >= 500) {
-    return new UpstreamError('upstream_error', `Model endpoint ${context.endpoint} failed (${status})${said}`, {
-      ...base,
-      retryable: true,
-    });
+    return new UpstreamError(
+      'upstream_error',
+      `Model endpoint ${context.endpoint} failed (${status})${said}`,
+      {
+        ...base,
+        retryable: true,
+      },
+    );
   }
   if (status === 401 || status === 403) {
     // Enclave's own credentials were refused: the operator must fix the config, the client can do nothing.
@@ -90,18 +99,26 @@ export function upstreamErrorFromStatus(
       { ...base, retryable: false },
     );
   }
-  return new UpstreamError('invalid_request', `Model endpoint ${context.endpoint} rejected the request${said}`, {
-    ...base,
-    retryable: false,
-  });
+  return new UpstreamError(
+    'invalid_request',
+    `Model endpoint ${context.endpoint} rejected the request${said}`,
+    {
+      ...base,
+      retryable: false,
+    },
+  );
 }
 
 export function upstreamTimeout(context: UpstreamContext, afterMs?: number, cause?: unknown): UpstreamError {
   const within = afterMs === undefined ? 'in time' : `within ${afterMs} ms`;
-  return new UpstreamError('upstream_timeout', `Model endpoint ${context.endpoint} did not answer ${within}.`, {
-    retryable: true,
-    cause,
-  });
+  return new UpstreamError(
+    'upstream_timeout',
+    `Model endpoint ${context.endpoint} did not answer ${within}.`,
+    {
+      retryable: true,
+      cause,
+    },
+  );
 }
 
 /** A connection that failed or dropped: nothing was rejected, so another endpoint may well succeed. */
@@ -147,11 +164,18 @@ const awsStatusByName: Readonly<Record<string, number>> = {
  * router's timer), the abort reason is returned untouched: the router, not the provider, knows which it was.
  */
 export function toUpstreamError(error: unknown, context: UpstreamContext, signal?: AbortSignal): Error {
-  if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError');
+  if (signal?.aborted)
+    return signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError');
   if (error instanceof EnclaveError) return error;
   if (isAbortError(error)) return upstreamTimeout(context, undefined, error);
   if (typeof error !== 'object' || error === null) return upstreamUnreachable(context, error);
-  const e = error as { name?: unknown; message?: unknown; status?: unknown; headers?: unknown; $metadata?: unknown };
+  const e = error as {
+    name?: unknown;
+    message?: unknown;
+    status?: unknown;
+    headers?: unknown;
+    $metadata?: unknown;
+  };
   const name = typeof e.name === 'string' ? e.name : '';
   const message = typeof e.message === 'string' ? e.message : '';
   const metadata = e.$metadata as { httpStatusCode?: unknown } | undefined;

@@ -30,7 +30,8 @@ export function encodingForModel(model: string | undefined): EncodingName {
 }
 
 // Special-token text (e.g. "<|endoftext|>") in user input is counted as plain text, never refused.
-const encode = (text: string, model?: string): number[] => encoder(encodingForModel(model)).encode(text, [], []);
+const encode = (text: string, model?: string): number[] =>
+  encoder(encodingForModel(model)).encode(text, [], []);
 
 export function countTokens(text: string, model?: string): number {
   return text.length === 0 ? 0 : encode(text, model).length;
@@ -53,18 +54,27 @@ export function countItemTokens(item: ModelItem, model?: string): number {
 }
 
 /** Input tokens of a whole request: instructions, items and tool definitions. */
-export function countRequestTokens(request: Pick<ModelRequest, 'model' | 'instructions' | 'items' | 'tools'>): number {
+export function countRequestTokens(
+  request: Pick<ModelRequest, 'model' | 'instructions' | 'items' | 'tools'>,
+): number {
   let total = replyPriming;
   if (request.instructions) total += perItemOverhead + countTokens(request.instructions, request.model);
   for (const item of request.items) total += countItemTokens(item, request.model);
   for (const tool of request.tools ?? []) {
-    total += countTokens(`${tool.name} ${tool.description ?? ''} ${JSON.stringify(tool.parameters)}`, request.model);
+    total += countTokens(
+      `${tool.name} ${tool.description ?? ''} ${JSON.stringify(tool.parameters)}`,
+      request.model,
+    );
   }
   return total;
 }
 
 /** The longest prefix of `text` that fits in `maxTokens` tokens (for `max_output_tokens`). */
-export function truncateToTokens(text: string, maxTokens: number, model?: string): { text: string; truncated: boolean } {
+export function truncateToTokens(
+  text: string,
+  maxTokens: number,
+  model?: string,
+): { text: string; truncated: boolean } {
   const tokens = encode(text, model);
   if (tokens.length <= maxTokens) return { text, truncated: false };
   const enc = encoder(encodingForModel(model));

@@ -1,4 +1,14 @@
+import type { ConversationTable, ItemTable, ResponseTable } from './conversation-schema.js';
 import type { DataKeyTable } from './data-key-schema.js';
+import type { SafetyReviewTable, SafetyVerdictTable } from './safety-schema.js';
+import type {
+  ApprovalTable,
+  ConversationLeaseTable,
+  JobTable,
+  RunEventTable,
+  RunStepTable,
+  RunTable,
+} from './run-schema.js';
 import type {
   MemoryJobTable,
   MemoryQuarantineTable,
@@ -43,8 +53,34 @@ export interface ApiKeyTable {
   revoked_at: number | null;
 }
 
+/** One leaf of the audit Merkle tree; `entry` is canonical JSON (src/audit). */
+export interface AuditEntryTable {
+  index: number;
+  leaf_hash: string;
+  entry: string;
+  created_at: number;
+}
+
+export interface AuditCheckpointTable {
+  tree_size: number;
+  root_hash: string;
+  time: number;
+  key_id: string;
+  signature: string;
+}
+
+/** One row (id 1): the audit tree size and Merkle frontier, locked by every append. */
+export interface AuditHeadTable {
+  id: number;
+  tree_size: number;
+  frontier: string;
+}
+
 export interface Database {
   tenants: TenantTable;
+  audit_entries: AuditEntryTable;
+  audit_checkpoints: AuditCheckpointTable;
+  audit_head: AuditHeadTable;
   labels: LabelTable;
   api_keys: ApiKeyTable;
   data_keys: DataKeyTable;
@@ -55,4 +91,15 @@ export interface Database {
   memory_quarantine: MemoryQuarantineTable;
   memory_retention: MemoryRetentionTable;
   memory_jobs: MemoryJobTable;
+  conversations: ConversationTable;
+  items: ItemTable;
+  responses: ResponseTable;
+  jobs: JobTable;
+  runs: RunTable;
+  run_steps: RunStepTable;
+  run_events: RunEventTable;
+  approvals: ApprovalTable;
+  conversation_leases: ConversationLeaseTable;
+  safety_verdicts: SafetyVerdictTable;
+  safety_reviews: SafetyReviewTable;
 }

@@ -1,8 +1,19 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from './migrations/migration.js';
 import { apiKeyRepo, type ApiKeyRepo } from './repos/api-key-repo.js';
+import { approvalRepo, type ApprovalRepo } from './repos/approval-repo.js';
+import { conversationLeaseRepo, type ConversationLeaseRepo } from './repos/conversation-lease-repo.js';
+import { jobRepo, type JobRepo } from './repos/job-repo.js';
+import { runRepo, type RunRepo } from './repos/run-repo.js';
+import { runStepRepo, type RunStepRepo } from './repos/run-step-repo.js';
+import { safetyRepo, type SafetyRepo } from './repos/safety-repo.js';
+import { auditRepo, type AuditRepo } from './repos/audit-repo.js';
+import { conversationRepo, type ConversationRepo } from './repos/conversation-repo.js';
+import { itemRepo, type ItemRepo } from './repos/item-repo.js';
+import { responseRepo, type ResponseRepo } from './repos/response-repo.js';
 import { dataKeyRepo, type DataKeyRepo } from './repos/data-key-repo.js';
 import { labelRepo, type LabelRepo } from './repos/label-repo.js';
+import { memoryRepo, type MemoryRepo } from './repos/memory-repo.js';
 import { tenantRepo, type TenantRepo } from './repos/tenant-repo.js';
 import type { Database } from './schema.js';
 
@@ -15,7 +26,20 @@ export interface Store {
   readonly tenants: TenantRepo;
   readonly labels: LabelRepo;
   readonly apiKeys: ApiKeyRepo;
+  readonly audit: AuditRepo;
+  readonly memory: MemoryRepo;
   readonly dataKeys: DataKeyRepo;
+  readonly conversations: ConversationRepo;
+  readonly items: ItemRepo;
+  readonly responses: ResponseRepo;
+  /** Durable runs (src/runs): queue, runs, steps, approvals, conversation writer leases. */
+  readonly jobs: JobRepo;
+  readonly runs: RunRepo;
+  readonly runSteps: RunStepRepo;
+  readonly approvals: ApprovalRepo;
+  readonly conversationLeases: ConversationLeaseRepo;
+  /** Safety verdicts and the human review queue (src/safety/review). */
+  readonly safety: SafetyRepo;
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Closes connections; in-flight queries finish first. */
   close(): Promise<void>;
@@ -36,7 +60,18 @@ function bind(
     tenants: tenantRepo(db),
     labels: labelRepo(db),
     apiKeys: apiKeyRepo(db),
+    audit: auditRepo(db),
+    memory: memoryRepo(db),
     dataKeys: dataKeyRepo(db),
+    conversations: conversationRepo(db, dialect),
+    items: itemRepo(db),
+    responses: responseRepo(db),
+    jobs: jobRepo(db, dialect),
+    runs: runRepo(db),
+    runSteps: runStepRepo(db),
+    approvals: approvalRepo(db),
+    conversationLeases: conversationLeaseRepo(db),
+    safety: safetyRepo(db),
     transaction: (fn) =>
       inTransaction ? fn(store) : db.transaction().execute((trx) => fn(bind(trx, dialect, close, true))),
     close,

@@ -3,6 +3,7 @@ import { EnclaveError } from '../../errors/index.js';
 import { createApiKey } from '../../identity/api-keys.js';
 import { roles, type Role } from '../../identity/principal.js';
 import { withServices } from '../context.js';
+import { addDataKeyCommands } from './data-keys.js';
 
 const parseExpiry = (value: string): number => {
   const time = Date.parse(value);
@@ -80,5 +81,5 @@ export function keysCommand(): Command {
       });
     });
 
-  return keys;
+  return addDataKeyCommands(keys);
 }

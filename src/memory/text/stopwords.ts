@@ -1,7 +1,6 @@
 /**
  * English stop words (a short list in the spirit of Lucene's and SMART's): function words that carry no
- * topic. Question words and temporal words ("when", "year") stay out of this list on purpose — they are
- * stripped from queries by the query analyzer instead, since a memory may legitimately be about them.
+ * topic, plus chat fillers ("yeah", "wow"). Same list for documents and queries, so matching stays symmetric.
  */
 export const STOPWORDS: ReadonlySet<string> = new Set(
   `a about above after again against all am an and any are aren as at be because been before being below between

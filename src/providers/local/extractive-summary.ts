@@ -27,7 +27,8 @@ export function extractiveSummary(texts: readonly string[], maxSentences = 3): s
   const sentences = texts.flatMap(splitSentences);
   if (sentences.length <= maxSentences) return sentences.join(' ');
   const frequency = new Map<string, number>();
-  for (const sentence of sentences) for (const w of words(sentence)) frequency.set(w, (frequency.get(w) ?? 0) + 1);
+  for (const sentence of sentences)
+    for (const w of words(sentence)) frequency.set(w, (frequency.get(w) ?? 0) + 1);
   const scored = sentences.map((sentence, index) => {
     const ws = words(sentence);
     // Mean rather than sum, so long sentences do not win by length alone; +1 keeps one-word lines from topping.

@@ -19,7 +19,9 @@ export type LocalPlan =
  *     conversation when nothing follows), or the instructions ask for a summary → an extractive summary.
  *  4. Otherwise → an echo of the last user message.
  */
-export function planLocalReply(request: Pick<ModelRequest, 'instructions' | 'items' | 'tools' | 'toolChoice'>): LocalPlan {
+export function planLocalReply(
+  request: Pick<ModelRequest, 'instructions' | 'items' | 'tools' | 'toolChoice'>,
+): LocalPlan {
   const items = request.items;
   const last = items.at(-1);
   if (last?.type === 'function_call_output') return { kind: 'text', text: reportToolOutputs(items) };
@@ -31,7 +33,10 @@ export function planLocalReply(request: Pick<ModelRequest, 'instructions' | 'ite
     if (calls.length > 0) {
       return {
         kind: 'calls',
-        calls: calls.map((call, index) => ({ ...call, callId: callId(items, index, call.name, call.arguments) })),
+        calls: calls.map((call, index) => ({
+          ...call,
+          callId: callId(items, index, call.name, call.arguments),
+        })),
       };
     }
   }
@@ -130,7 +135,9 @@ function parseObjectAt(text: string, start: number): string | undefined {
     else if (ch === '}' && --depth === 0) {
       try {
         const value: unknown = JSON.parse(text.slice(start, i + 1));
-        return typeof value === 'object' && value !== null && !Array.isArray(value) ? JSON.stringify(value) : undefined;
+        return typeof value === 'object' && value !== null && !Array.isArray(value)
+          ? JSON.stringify(value)
+          : undefined;
       } catch {
         return undefined;
       }
@@ -143,6 +150,8 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 
 /** Deterministic in the input, distinct per call: same conversation, same ids. */
 function callId(items: readonly ModelItem[], index: number, name: string, args: string): string {
-  const digest = createHash('sha256').update(JSON.stringify([items, index, name, args])).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify([items, index, name, args]))
+    .digest('hex');
   return `call_${digest.slice(0, 24)}`;
 }

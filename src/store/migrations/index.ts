@@ -1,8 +1,11 @@
 import type { Migration } from './migration.js';
 import { foundation } from './0001-foundation.js';
+import { audit } from './0002-audit.js';
 import { dataKeys } from './0003-data-keys.js';
 import { memory } from './0005-memory.js';
 import { conversations } from './0006-conversations.js';
+import { runs } from './0007-runs.js';
+import { safety } from './0004-safety.js';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
-export const migrations: readonly Migration[] = [foundation, dataKeys, memory, conversations];
+export const migrations: readonly Migration[] = [foundation, audit, dataKeys, memory, conversations, runs, safety];

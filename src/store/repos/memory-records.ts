@@ -58,7 +58,6 @@ export interface SearchOptions {
 /** Okapi BM25 constants (Robertson/Lucene defaults; not tuned on any evaluation set). */
 export const BM25 = { k1: 1.2, b: 0.75 } as const;
 
-export type RecordSelect = ReturnType<typeof recordQueries>['visible'];
 
 /** The record half of the memory store: writing records with their terms, BM25 search and reads. */
 export function recordQueries(db: Kysely<Database>) {

@@ -1,0 +1,195 @@
+import type { Store } from '../store/store.js';
+import type { ForgetReceipt, ForgetTarget, OwnerKey, SourceRow } from '../store/repos/memory-repo.js';
+import type { Embedder } from './embedder.js';
+import type { MemoryExtractor } from './extract/extractor.js';
+import { formatDay } from './extract/relative-date.js';
+import { episodeTerms } from './index-document.js';
+import { memoryWriter, newId, type LubLabels, type WriteOutcome } from './memory-writer.js';
+import { recaller, type RecallOptions } from './recall.js';
+import type { ScreenMemory } from './screen.js';
+import type { MemoryHit } from './types.js';
+
+/** A turn handed to memory: the caller's id, its session within the conversation, speaker, text, time. */
+export interface TurnInput {
+  id: string;
+  session: string;
+  speaker: string;
+  text: string;
+  /** Epoch ms the turn was said; absent = now. */
+  occurredAt?: number | undefined;
+}
+
+export interface MemoryServiceOptions {
+  store: Store;
+  extractor: MemoryExtractor;
+  screen?: ScreenMemory | undefined;
+  embedder?: Embedder | undefined;
+  lub?: LubLabels | undefined;
+  /** Called with every forget's receipt (the audit log's deletion receipt); `what` names the target. */
+  onForget?: ((tenantId: string, what: string, receipt: ForgetReceipt) => Promise<void>) | undefined;
+  now?: () => number;
+}
+
+const EXTRACT_BATCH = 50;
+const MAX_ATTEMPTS = 5;
+/** A session batch with at least this many extracted memories also gets a summary record. */
+const SUMMARY_MIN = 3;
+
+export function createMemoryService(options: MemoryServiceOptions) {
+  const now = options.now ?? Date.now;
+  const repo = options.store.memory;
+  const writer = memoryWriter({ repo, screen: options.screen, embedder: options.embedder, lub: options.lub, now });
+  const recall = recaller({ repo, embedder: options.embedder, now });
+  const episodeId = (source: SourceRow): string => `ep_${source.key}`;
+
+  /** (Re)computes a turn's episode terms from its same-session neighbours. */
+  async function neighbours(owner: OwnerKey, s: SourceRow): Promise<SourceRow[]> {
+    const window = await repo.sources.window(owner, s.conversationId, s.session, s.seq - 1, s.seq + 1);
+    return window.filter((w) => w.key !== s.key);
+  }
+
+  async function runExtraction(owner: OwnerKey, conversationId: string): Promise<WriteOutcome[]> {
+    const outcomes: WriteOutcome[] = [];
+    for (;;) {
+      const batch = await repo.sources.unextracted(owner, conversationId, EXTRACT_BATCH);
+      if (batch.length === 0) return outcomes;
+      const drafts = await options.extractor.extract(
+        batch.map((s) => ({ id: s.turnId, speaker: s.speaker, text: s.text, occurredAt: s.occurredAt })),
+      );
+      const bySession = new Map<string, { texts: string[]; sources: SourceRow[] }>();
+      for (const draft of drafts) {
+        const sources = batch.filter((s) => draft.sourceIds.includes(s.turnId));
+        const first = sources[0];
+        if (!first) continue;
+        const outcome = await writer.write({
+          owner,
+          kind: draft.kind,
+          text: draft.text,
+          subject: draft.subject,
+          attribute: draft.attribute,
+          value: draft.value,
+          conversationId,
+          validFrom: draft.validFrom ?? first.occurredAt,
+          sources,
+        });
+        outcomes.push(outcome);
+        if (outcome.status === 'quarantined') continue;
+        const group = bySession.get(first.session) ?? { texts: [], sources: [] };
+        group.texts.push(draft.text);
+        group.sources.push(...sources);
+        bySession.set(first.session, group);
+      }
+      for (const [session, group] of bySession) {
+        if (group.texts.length < SUMMARY_MIN) continue;
+        const day = formatDay(group.sources[0]?.occurredAt ?? now());
+        outcomes.push(
+          await writer.write({
+            owner,
+            kind: 'summary',
+            text: `Session ${session} (${day}): ${group.texts.join('; ')}`.slice(0, 4000),
+            conversationId,
+            validFrom: group.sources[0]?.occurredAt ?? now(),
+            sources: group.sources,
+          }),
+        );
+      }
+      await repo.sources.markExtracted(
+        batch.map((s) => s.key),
+        now(),
+      );
+    }
+  }
+
+  return {
+    /**
+     * Stores turns as the owner's conversation history (idempotent per turn id), makes each one a
+     * searchable episode (through the safety screen) and queues background extraction.
+     */
+    async importTurns(owner: OwnerKey, conversationId: string, turns: readonly TurnInput[], labelId: string) {
+      await options.store.tenants.ensure(owner.tenantId);
+      let seq = await repo.sources.nextSeq(owner);
+      const rows: SourceRow[] = turns.map((t) => ({
+        key: newId('msrc'),
+        conversationId,
+        session: t.session,
+        turnId: t.id,
+        seq: seq++,
+        speaker: t.speaker,
+        text: t.text,
+        labelId,
+        occurredAt: t.occurredAt ?? now(),
+        extractedAt: null,
+      }));
+      const added = await repo.sources.add(owner, rows, now());
+      for (const s of added) {
+        const near = await neighbours(owner, s);
+        await writer.write({
+          id: episodeId(s),
+          owner,
+          kind: 'episode',
+          text: `${s.speaker}: ${s.text}`,
+          conversationId,
+          validFrom: s.occurredAt,
+          sources: [s],
+          terms: episodeTerms(s, near),
+        });
+      }
+      // The turn stored before this batch gains a new neighbour: re-index its episode.
+      const first = added[0];
+      const before = first ? (await neighbours(owner, first)).find((n) => n.seq === first.seq - 1) : undefined;
+      if (before) {
+        const ep = episodeId(before);
+        const reader = { scope: { tenantId: owner.tenantId, labelIds: [before.labelId] }, ...owner };
+        // A quarantined turn has no episode to re-index.
+        const [existing] = await repo.records.get(reader, [ep]);
+        if (existing) {
+          await repo.records.reindex(owner.tenantId, ep, episodeTerms(before, await neighbours(owner, before)));
+        }
+      }
+      if (added.length) await repo.queue.enqueue(newId('memjob'), owner, conversationId, now());
+      return { added: added.length, skipped: turns.length - added.length };
+    },
+
+    runExtraction,
+
+    /** The extraction worker: runs due jobs, retrying failures with exponential back-off. */
+    async drainJobs(maxJobs = 100): Promise<{ done: number; failed: number }> {
+      let done = 0;
+      let failed = 0;
+      for (let i = 0; i < maxJobs; i++) {
+        const job = await repo.queue.claim(now());
+        if (!job) break;
+        try {
+          await runExtraction(job.owner, job.conversationId);
+          await repo.queue.complete(job.id);
+          done++;
+        } catch (error) {
+          failed++;
+          const retryAt = job.attempts >= MAX_ATTEMPTS ? null : now() + 1000 * 2 ** job.attempts;
+          await repo.queue.fail(job.id, error instanceof Error ? error.message : String(error), retryAt);
+        }
+      }
+      return { done, failed };
+    },
+
+    write: writer.write,
+
+    recall: (reader: Parameters<typeof recall>[0], query: string, opts: RecallOptions): Promise<MemoryHit[]> =>
+      recall(reader, query, opts),
+
+    async forget(target: ForgetTarget): Promise<ForgetReceipt> {
+      const receipt = await repo.lifecycle.forget(target);
+      const { tenantId, by, ...rest } = target;
+      await options.onForget?.(tenantId, `${by} ${Object.values(rest).join(' ')}`, receipt);
+      return receipt;
+    },
+
+    async applyRetention(tenantId: string): Promise<ForgetReceipt> {
+      const receipt = await repo.lifecycle.applyRetention(tenantId, now());
+      await options.onForget?.(tenantId, 'retention', receipt);
+      return receipt;
+    },
+  };
+}
+
+export type MemoryService = ReturnType<typeof createMemoryService>;

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditEntry } from '../audit/audit-entry.js';
+import type { ApprovalRecord } from '../store/repos/approval-repo.js';
+import type { RunRecord } from '../store/repos/run-repo.js';
+import type { StepKind } from '../store/repos/run-step-repo.js';
+import type { Store } from '../store/store.js';
+import { RunInterrupt } from './run-interrupt.js';
+
+/** What a step's body gets: the key the effect must be deduplicated by, and the signal that stops it. */
+export interface StepHandle {
+  index: number;
+  /** `<run id>:<step index>`: the same on every re-execution of this step, so a tool can deduplicate. */
+  idempotencyKey: string;
+  /** 1 on the first execution; more only when an earlier execution died or failed transiently. */
+  attempt: number;
+  signal: AbortSignal;
+}
+
+export interface ApprovalRequest {
+  source: ApprovalRecord['source'];
+  serverLabel: string | null;
+  toolName: string;
+  /** JSON text of the arguments, as the model produced them. */
+  arguments: string;
+  reason: string | null;
+  /** Canonical label of the run's context (classifies the audit entries). */
+  label: string;
+}
+
+export interface ApprovalOutcome {
+  approvalId: string;
+  approved: boolean;
+  decidedBy: string | null;
+  reason: string | null;
+}
+
+/** The audit dependency: anything with `append` (src/audit's AuditLog fits). */
+export interface AuditAppender {
+  append(entry: AuditEntry): Promise<unknown>;
+}
+
+/**
+ * The journal a run handler works through. Handlers are re-executed from the top on every resume, so they
+ * must call `step`/`approval` in the same order given the same recorded results: a step that completed
+ * returns its recorded output without running again; the first step that did not complete runs for real.
+ */
+export interface RunContext {
+  readonly run: RunRecord;
+  /** Aborted when the run is cancelled or this worker lost the run. */
+  readonly signal: AbortSignal;
+  step<T>(kind: StepKind, name: string, input: unknown, body: (step: StepHandle) => Promise<T>): Promise<T>;
+  /** An `approval_wait` step: returns the decision, or parks the run (`requires_action`) until there is one. */
+  approval(request: ApprovalRequest): Promise<ApprovalOutcome>;
+  /** Records an SSE event for replay; events already recorded by an earlier execution are not repeated. */
+  emit(type: string, data: unknown): Promise<void>;
+}
+
+export interface RunContextOptions {
+  store: Store;
+  run: RunRecord;
+  signal: AbortSignal;
+  /** The principal the run acts for (recorded as the approval's requester). */
+  principal: string;
+  audit?: AuditAppender | undefined;
+  /** Events recorded before this execution started (run.next_event_seq at load). */
+  recordedEvents: number;
+  onEvent?: ((seq: number, type: string, data: unknown) => void) | undefined;
+}
+
+export function createRunContext(options: RunContextOptions): RunContext {
+  const { store, run, signal } = options;
+  let nextIndex = 0;
+  let emitted = 0;
+
+  // A safe point: between steps, never inside one. Cancellation is read from the store so a cancel sent to
+  // any node reaches the worker on any other node.
+  const safePoint = async () => {
+    if (signal.aborted) throw abortInterrupt(signal);
+    const current = await store.runs.byId(run.id);
+    if (current?.cancelRequestedAt != null) throw new RunInterrupt('cancelled', 'cancel requested');
+  };
+
+  return {
+    run,
+    signal,
+    async step(kind, name, input, body) {
+      const index = nextIndex++;
+      const recorded = await store.runSteps.get(run.id, index);
+      if (recorded?.status === 'completed') return recorded.output as Awaited<ReturnType<typeof body>>;
+      await safePoint();
+      const started = await store.runSteps.begin({
+        runId: run.id,
+        index,
+        kind,
+        name,
+        idempotencyKey: `${run.id}:${index}`,
+        input,
+      });
+      if (started.kind !== kind || started.name !== name) {
+        throw new Error(`run ${run.id} step ${index} replayed as ${kind}/${name} but was ${started.kind}/${started.name}`);
+      }
+      let output: Awaited<ReturnType<typeof body>>;
+      try {
+        output = await body({ index, idempotencyKey: started.idempotencyKey, attempt: started.attempts, signal });
+      } catch (error) {
+        if (signal.aborted) throw abortInterrupt(signal);
+        await store.runSteps.finish(run.id, index, { status: 'failed', error: describe(error) });
+        throw error;
+      }
+      await store.runSteps.finish(run.id, index, { status: 'completed', output: output ?? null });
+      return output;
+    },
+
+    async approval(request) {
+      const index = nextIndex++;
+      const recorded = await store.runSteps.get(run.id, index);
+      if (recorded?.status === 'completed') return recorded.output as ApprovalOutcome;
+      await safePoint();
+      await store.runSteps.begin({
+        runId: run.id,
+        index,
+        kind: 'approval_wait',
+        name: request.toolName,
+        idempotencyKey: `${run.id}:${index}`,
+        input: { ...request },
+      });
+      const id = `mcpr_${randomUUID().replaceAll('-', '')}`;
+      const stored = await store.approvals.request({
+        id,
+        tenantId: run.tenantId,
+        runId: run.id,
+        stepIndex: index,
+        source: request.source,
+        serverLabel: request.serverLabel,
+        toolName: request.toolName,
+        arguments: request.arguments,
+        reason: request.reason,
+        requestedBy: options.principal,
+        createdAt: Date.now(),
+      });
+      if (stored.id === id) {
+        await options.audit?.append({
+          type: 'approval.request',
+          time: stored.createdAt,
+          tenant: run.tenantId,
+          principal: options.principal,
+          objectId: stored.id,
+          label: request.label,
+          rule: `${request.source}.require_approval`,
+          detail: { run: run.id, tool: request.toolName, server: request.serverLabel ?? null },
+        });
+      }
+      if (stored.status === 'pending') throw new RunInterrupt('suspended', stored.id);
+      const outcome: ApprovalOutcome = {
+        approvalId: stored.id,
+        approved: stored.status === 'approved',
+        decidedBy: stored.decidedBy,
+        reason: stored.decisionReason,
+      };
+      await store.runSteps.finish(run.id, index, { status: 'completed', output: outcome });
+      return outcome;
+    },
+
+    async emit(type, data) {
+      const ordinal = emitted++;
+      if (ordinal < options.recordedEvents) return;
+      const seq = await store.runs.appendEvent(run.id, type, data);
+      options.onEvent?.(seq, type, data);
+    },
+  };
+}
+
+const abortInterrupt = (signal: AbortSignal): RunInterrupt =>
+  signal.reason instanceof RunInterrupt ? signal.reason : new RunInterrupt('cancelled', 'aborted');
+
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 2000);

@@ -1,0 +1,141 @@
+import { EnclaveError, notFound } from '../errors/index.js';
+import type { Principal } from '../identity/principal.js';
+import { UNCLASSIFIED, renderBanner } from '../labels/index.js';
+import type { ConversationRecord, PageRequest } from '../store/repos/conversation-repo.js';
+import type { Store } from '../store/store.js';
+import { loadItem, newId, toApiItem, type InputItem, type NewItem } from './items.js';
+import type { LabelAccess } from './label-access.js';
+import { labelInputs, requestLabel } from './label-gate.js';
+import { persistWrite, requireNoWriteDown } from './persist.js';
+
+export interface ConversationDeps {
+  store: Store;
+  labels: LabelAccess;
+}
+
+/** A list page in OpenAI's shape. */
+export interface ListPage {
+  object: 'list';
+  data: Record<string, unknown>[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
+export const listPage = (data: Record<string, unknown>[], hasMore: boolean): ListPage => ({
+  object: 'list',
+  data,
+  first_id: (data[0]?.id as string | undefined) ?? null,
+  last_id: (data[data.length - 1]?.id as string | undefined) ?? null,
+  has_more: hasMore,
+});
+
+/**
+ * The Conversations API. A conversation is a labelled container: its label (the request label at creation)
+ * is the ceiling of what may be written into it, and its high-water mark records the lub of what was.
+ * Deleting one deletes its items (OpenAI's hosted API keeps them; see docs/api.md).
+ */
+export class Conversations {
+  constructor(private readonly deps: ConversationDeps) {}
+
+  async create(principal: Principal, input: { items: InputItem[]; metadata: Record<string, string>; label?: string | undefined }) {
+    const { store, labels } = this.deps;
+    const container = requestLabel(labels, principal, input.label);
+    const labelled = await labelInputs(labels, principal, container, input.items, 'items');
+    // Items default to the container's label, so the container dominates them unless an item said otherwise.
+    const itemsLabel = input.items.length ? labelled.label : UNCLASSIFIED;
+    requireNoWriteDown(container, itemsLabel);
+    const now = Date.now();
+    const record: ConversationRecord = {
+      id: newId('conv'),
+      tenantId: principal.tenantId,
+      labelId: await labels.ensure(container),
+      highWaterLabelId: await labels.ensure(UNCLASSIFIED),
+      metadata: JSON.stringify(input.metadata),
+      principal: principal.subject,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await store.conversations.insert(record);
+    const scope = await labels.scope(principal);
+    if (labelled.items.length) {
+      await persistWrite(store, labels, { tenantId: principal.tenantId, scope, items: labelled.items, label: itemsLabel, conversationId: record.id }, now);
+    }
+    return this.render(record);
+  }
+
+  async get(principal: Principal, id: string) {
+    return this.render(await this.find(principal, id));
+  }
+
+  async update(principal: Principal, id: string, metadata: Record<string, string>) {
+    const scope = await this.deps.labels.scope(principal);
+    if (!(await this.deps.store.conversations.updateMetadata(scope, id, JSON.stringify(metadata), Date.now()))) throw missing(id);
+    return this.get(principal, id);
+  }
+
+  async delete(principal: Principal, id: string) {
+    const scope = await this.deps.labels.scope(principal);
+    if (!(await this.deps.store.conversations.delete(scope, id))) throw missing(id);
+    return { id, object: 'conversation.deleted', deleted: true };
+  }
+
+  async listItems(principal: Principal, id: string, page: PageRequest): Promise<ListPage> {
+    await this.find(principal, id);
+    const scope = await this.deps.labels.scope(principal);
+    const result = await this.deps.store.items.listConversation(scope, id, page);
+    const data = await Promise.all(result.data.map((r) => this.renderItem(loadItem(r))));
+    return listPage(data, result.hasMore);
+  }
+
+  /** Appends items; they are labelled like turn inputs and must respect the container's label. */
+  async addItems(principal: Principal, id: string, input: { items: InputItem[]; label?: string | undefined }): Promise<ListPage> {
+    const { store, labels } = this.deps;
+    await this.find(principal, id);
+    // Unlabelled items take the caller's default (system-high), never the container's label: omitting a
+    // label must not be a way to write down.
+    const request = requestLabel(labels, principal, input.label);
+    const labelled = await labelInputs(labels, principal, request, input.items, 'items');
+    const scope = await labels.scope(principal);
+    await persistWrite(store, labels, { tenantId: principal.tenantId, scope, items: labelled.items, label: labelled.label, conversationId: id });
+    return listPage(await Promise.all(labelled.items.map((item) => this.renderItem(item))), false);
+  }
+
+  async getItem(principal: Principal, id: string, itemId: string) {
+    await this.find(principal, id);
+    const record = await this.deps.store.items.get(await this.deps.labels.scope(principal), itemId);
+    if (!record || record.conversationId !== id) throw notFound('item', itemId);
+    return this.renderItem(loadItem(record));
+  }
+
+  async deleteItem(principal: Principal, id: string, itemId: string) {
+    const conversation = await this.find(principal, id);
+    const scope = await this.deps.labels.scope(principal);
+    if (!(await this.deps.store.items.delete(scope, id, itemId))) throw notFound('item', itemId);
+    return this.render(conversation);
+  }
+
+  private async find(principal: Principal, id: string): Promise<ConversationRecord> {
+    const found = await this.deps.store.conversations.get(await this.deps.labels.scope(principal), id);
+    if (!found) throw missing(id);
+    return found;
+  }
+
+  private async render(c: ConversationRecord) {
+    const { labels } = this.deps;
+    return {
+      id: c.id,
+      object: 'conversation',
+      created_at: Math.floor(c.createdAt / 1000),
+      metadata: JSON.parse(c.metadata) as Record<string, string>,
+      label: renderBanner(await labels.label(c.labelId)),
+      high_water_label: renderBanner(await labels.label(c.highWaterLabelId)),
+    };
+  }
+
+  private async renderItem(item: NewItem) {
+    return toApiItem(item, renderBanner(await this.deps.labels.label(item.labelId)));
+  }
+}
+
+const missing = (id: string): EnclaveError => notFound('conversation', id);

@@ -1,0 +1,74 @@
+import { EnclaveError } from '../errors/index.js';
+import { dominates, lub, type Label } from '../labels/index.js';
+import type { ReadScope } from '../store/read-scope.js';
+import type { ItemRecord } from '../store/repos/item-repo.js';
+import type { ResponseRecord } from '../store/repos/response-repo.js';
+import type { Store } from '../store/store.js';
+import type { NewItem } from './items.js';
+import type { LabelAccess } from './label-access.js';
+
+/** Everything one turn (or one Conversations API write) stores, written in one transaction. */
+export interface TurnWrite {
+  tenantId: string;
+  scope: ReadScope;
+  /** The response row (absent for items added through the Conversations API). */
+  response?: ResponseRecord;
+  /** Items in order: compaction (if any), inputs, outputs. */
+  items: readonly NewItem[];
+  /** lub of the labels of `items` (and the context they came from). */
+  label: Label;
+  /**
+   * The conversation the items join. Only a completed turn joins it: an incomplete or failed one is stored
+   * beside it (response and items retrievable by id) so the next turn never sees half a turn.
+   */
+  conversationId: string | null;
+}
+
+/**
+ * THE write path of the stateful API: every conversation append, item and response row is written here,
+ * labelled, in one transaction — so a turn is stored whole or not at all, and no write skips the no-write-down
+ * check. (The audit hook goes right after the transaction commits.)
+ */
+export async function persistWrite(store: Store, labels: LabelAccess, write: TurnWrite, now = Date.now()): Promise<void> {
+  for (const item of write.items) if (!item.labelId) throw new EnclaveError('internal', `Item ${item.id} has no label; refusing to store it.`);
+  if (write.response && !write.response.labelId) throw new EnclaveError('internal', 'A response without a label cannot be stored.');
+  await store.transaction(async (tx) => {
+    let first = 0;
+    if (write.conversationId !== null) {
+      const conversation = await tx.conversations.getForAppend(write.scope, write.conversationId);
+      if (!conversation) throw new EnclaveError('not_found', `No conversation found with id '${write.conversationId}'.`, { param: 'conversation' });
+      const container = await labels.label(conversation.labelId, tx);
+      const highWater = lub(await labels.label(conversation.highWaterLabelId, tx), write.label);
+      requireNoWriteDown(container, highWater);
+      const highWaterLabelId = await labels.ensure(highWater, tx);
+      first = await tx.conversations.advance(write.scope, write.conversationId, { count: write.items.length, highWaterLabelId, now });
+    }
+    const records: ItemRecord[] = write.items.map((item, index) => ({
+      id: item.id,
+      tenantId: write.tenantId,
+      labelId: item.labelId,
+      conversationId: write.conversationId,
+      responseId: write.response?.id ?? null,
+      position: first + index,
+      type: item.type,
+      role: item.role,
+      status: item.status,
+      callId: item.callId,
+      content: JSON.stringify(item.body),
+      createdAt: now,
+    }));
+    await tx.items.insertMany(records);
+    if (write.response) await tx.responses.insert(write.response);
+  });
+}
+
+/** No write down: what goes into a container must be dominated by the container's label. */
+export function requireNoWriteDown(container: Label, content: Label): void {
+  if (!dominates(container, content)) {
+    throw new EnclaveError(
+      'label_denied',
+      'This would write data into a conversation labelled lower than the data (no write down); use a conversation labelled at least as high as this request and its context.',
+      { param: 'conversation' },
+    );
+  }
+}

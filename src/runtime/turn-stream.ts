@@ -1,0 +1,176 @@
+import { isEnclaveError } from '../errors/index.js';
+import { renderBanner } from '../labels/index.js';
+import { countRequestTokens, countTokens } from '../providers/index.js';
+import type { ResponseRecord, ResponseStatus } from '../store/repos/response-repo.js';
+import { newItemId, toApiItem, toModelItem, type NewItem } from './items.js';
+import { persistWrite } from './persist.js';
+import { renderResponse, type ResponseView, type Usage } from './response-object.js';
+import { EventSequence, type StreamEvent } from './response-events.js';
+import type { PreparedTurn, RuntimeDeps } from './turn.js';
+
+/** The end of a turn: the response object, and the error that failed it (non-streaming callers throw it). */
+export interface TurnResult {
+  response: Record<string, unknown>;
+  error: unknown;
+}
+
+/**
+ * Streams a prepared turn as OpenAI's Responses events, then stores it — once, whole, labelled — and
+ * returns the final response. A client that goes away (`signal`) ends the model turn; what was produced
+ * is stored as `incomplete`. Callers must drain the generator even after a disconnect so the store happens.
+ */
+export async function* runTurn(deps: RuntimeDeps, turn: PreparedTurn, signal: AbortSignal | undefined): AsyncGenerator<StreamEvent, TurnResult> {
+  const seq = new EventSequence();
+  const banner = renderBanner(turn.label);
+  const output: NewItem[] = [];
+  const view: ResponseView = {
+    id: turn.id,
+    createdAt: turn.startedAt,
+    status: 'in_progress',
+    model: turn.request.model,
+    instructions: turn.request.instructions,
+    previousResponseId: turn.request.previousResponseId,
+    conversationId: turn.request.conversationId,
+    params: turn.request.params,
+    tools: turn.request.tools,
+    metadata: turn.request.metadata,
+    usage: null,
+    error: null,
+    incompleteReason: null,
+    output: [],
+    label: banner,
+  };
+  const api = (item: NewItem) => toApiItem(item, banner);
+  yield seq.responseState('response.created', renderResponse(view));
+  yield seq.responseState('response.in_progress', renderResponse(view));
+
+  // 7. Stream the model's answer, item by item.
+  let message: { item: NewItem; text: string; index: number } | undefined;
+  const closeMessage = function* (status: 'completed' | 'incomplete'): Generator<StreamEvent> {
+    if (!message) return;
+    const { item, text, index } = message;
+    item.status = status;
+    item.body = { content: [{ type: 'output_text', text }] };
+    yield seq.textDone(item.id, index, text);
+    yield seq.partDone(item.id, index, text);
+    yield seq.itemDone(index, api(item));
+    message = undefined;
+  };
+  let status: ResponseStatus = 'completed';
+  let failure: unknown;
+  try {
+    for await (const event of turn.routed.events) {
+      if (event.type === 'text_delta') {
+        if (!message) {
+          const item: NewItem = { id: newItemId('message'), type: 'message', role: 'assistant', status: 'in_progress', callId: null, body: { content: [] }, labelId: turn.labelId };
+          output.push(item);
+          message = { item, text: '', index: output.length - 1 };
+          yield seq.itemAdded(message.index, api(item));
+          yield seq.partAdded(item.id, message.index);
+        }
+        message.text += event.text;
+        yield seq.textDelta(message.item.id, message.index, event.text);
+      } else if (event.type === 'function_call') {
+        yield* closeMessage('completed');
+        const item: NewItem = {
+          id: newItemId('function_call'),
+          type: 'function_call',
+          role: null,
+          status: 'in_progress',
+          callId: event.callId,
+          body: { name: event.name, arguments: '' },
+          labelId: turn.labelId,
+        };
+        output.push(item);
+        const index = output.length - 1;
+        yield seq.itemAdded(index, api(item));
+        yield seq.argumentsDelta(item.id, index, event.arguments);
+        yield seq.argumentsDone(item.id, index, event.name, event.arguments);
+        item.body = { name: event.name, arguments: event.arguments };
+        item.status = 'completed';
+        yield seq.itemDone(index, api(item));
+      } else {
+        yield* closeMessage(event.stopReason === 'length' ? 'incomplete' : 'completed');
+        view.usage = usage(event.usage.inputTokens, event.usage.outputTokens);
+        if (event.stopReason === 'length') [status, view.incompleteReason] = ['incomplete', 'max_output_tokens'];
+        if (event.stopReason === 'content_filter') [status, view.incompleteReason] = ['incomplete', 'content_filter'];
+      }
+    }
+  } catch (error) {
+    if (signal?.aborted) {
+      status = 'incomplete';
+      view.incompleteReason = 'client_disconnected';
+    } else {
+      status = 'failed';
+      failure = error;
+      view.error = isEnclaveError(error)
+        ? { code: error.code, message: error.message }
+        : { code: 'internal', message: 'The model turn failed; it has been logged.' };
+    }
+    yield* closeMessage('incomplete');
+    for (const item of output) if (item.status === 'in_progress') item.status = 'incomplete';
+    view.usage ??= estimatedUsage(turn, output);
+  }
+  view.status = status;
+  view.output = output.map(api);
+
+  // [safety out] hook: classify `output` before it is stored or shown.
+
+  // 8. Persist: the one labelled write of the turn.
+  if (turn.request.params.store) {
+    await persistWrite(deps.store, deps.labels, {
+      tenantId: turn.principal.tenantId,
+      scope: turn.scope,
+      response: record(turn, view, output),
+      items: [...(turn.compaction ? [turn.compaction] : []), ...turn.inputs, ...output],
+      label: turn.label,
+      conversationId: status === 'completed' ? turn.request.conversationId : null,
+    });
+  }
+  // [audit] hook: append the turn's audit record (principal, labels, endpoint, item ids).
+
+  const response = renderResponse(view);
+  const final = status === 'completed' ? 'response.completed' : status === 'incomplete' ? 'response.incomplete' : 'response.failed';
+  yield seq.responseState(final, response);
+  return { response, error: failure };
+}
+
+const usage = (input: number, output: number): Usage => ({ input_tokens: input, output_tokens: output, total_tokens: input + output });
+
+/** When a turn ends early the provider reports nothing: count what was sent and what came back. */
+function estimatedUsage(turn: PreparedTurn, output: readonly NewItem[]): Usage {
+  const sent = [...(turn.compaction ? [turn.compaction] : turn.history.items), ...turn.inputs].map(toModelItem);
+  const input = countRequestTokens({ model: turn.request.model, items: sent });
+  const produced = output.reduce((n, item) => n + countTokens(JSON.stringify(item.body)), 0);
+  return usage(input, produced);
+}
+
+function record(turn: PreparedTurn, view: ResponseView, output: readonly NewItem[]): ResponseRecord {
+  const now = Date.now();
+  const contextIds = [...(turn.compaction ? [turn.compaction] : turn.history.items), ...turn.inputs].map((i) => i.id);
+  return {
+    id: turn.id,
+    tenantId: turn.principal.tenantId,
+    labelId: turn.labelId,
+    status: view.status,
+    model: turn.request.model,
+    endpoint: turn.routed.endpoint.id,
+    provider: turn.routed.endpoint.provider,
+    principal: turn.principal.subject,
+    previousResponseId: turn.request.previousResponseId,
+    conversationId: turn.request.conversationId,
+    inputItemIds: turn.inputs.map((i) => i.id),
+    contextItemIds: contextIds,
+    outputItemIds: output.map((i) => i.id),
+    params: JSON.stringify(turn.request.params),
+    instructions: turn.request.instructions,
+    tools: JSON.stringify(turn.request.tools),
+    metadata: JSON.stringify(turn.request.metadata),
+    usage: view.usage && JSON.stringify(view.usage),
+    error: view.error && JSON.stringify(view.error),
+    incompleteReason: view.incompleteReason,
+    latencyMs: now - turn.startedAt,
+    createdAt: turn.startedAt,
+    completedAt: now,
+  };
+}

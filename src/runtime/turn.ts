@@ -1,0 +1,153 @@
+import type { Principal } from '../identity/principal.js';
+import { lub, type Label } from '../labels/index.js';
+import type { FunctionToolSpec, ModelRouter, RoutedTurn, ToolChoice } from '../providers/index.js';
+import type { ReadScope } from '../store/read-scope.js';
+import type { Store } from '../store/store.js';
+import { accreditedFor } from './accreditation.js';
+import { loadHistory, requireKnownCalls, type History } from './context.js';
+import { compactHistory, fitContext } from './context-window.js';
+import { newId, toModelItem, type InputItem, type NewItem } from './items.js';
+import type { LabelAccess } from './label-access.js';
+import { labelInputs, requestLabel } from './label-gate.js';
+import { requireNoWriteDown } from './persist.js';
+import type { ResponseParams } from './response-object.js';
+
+export interface RuntimeDeps {
+  store: Store;
+  labels: LabelAccess;
+  router: ModelRouter;
+  /** Server default compaction threshold (tokens) when a request sends no context_management. */
+  compactThreshold: number | undefined;
+}
+
+/** A function tool in OpenAI's Responses wire form. */
+export interface FunctionTool {
+  type: 'function';
+  name: string;
+  description?: string | null | undefined;
+  parameters: Record<string, unknown> | null;
+  strict?: boolean | null | undefined;
+}
+
+/** POST /v1/responses, parsed. */
+export interface CreateResponse {
+  model: string;
+  input: InputItem[];
+  instructions: string | null;
+  previousResponseId: string | null;
+  conversationId: string | null;
+  metadata: Record<string, string>;
+  tools: FunctionTool[];
+  params: ResponseParams;
+  /** The Enclave-Classification header, if sent. */
+  label: string | undefined;
+}
+
+/** A turn that passed every gate and has an answering endpoint; `runTurn` streams and stores it. */
+export interface PreparedTurn {
+  id: string;
+  startedAt: number;
+  principal: Principal;
+  scope: ReadScope;
+  request: CreateResponse;
+  history: History;
+  compaction: NewItem | null;
+  inputs: NewItem[];
+  /** The context label: lub of request, inputs and history. The response and its outputs carry it. */
+  label: Label;
+  labelId: string;
+  routed: RoutedTurn;
+}
+
+/**
+ * The straight path of one turn, up to the first model event. Each step is one named call; the hooks other
+ * domains add (safety, memory, audit) are one line each at the marked places. Everything here may refuse
+ * with a 4xx before a byte of a stream is written.
+ */
+export async function prepareTurn(
+  deps: RuntimeDeps,
+  principal: Principal,
+  request: CreateResponse,
+  signal: AbortSignal | undefined,
+): Promise<PreparedTurn> {
+  const startedAt = Date.now();
+  const scope = await deps.labels.scope(principal);
+
+  // 1. Label the request and its items (403 label_denied above the caller's clearance).
+  const requestLbl = requestLabel(deps.labels, principal, request.label);
+  const inputs = await labelInputs(deps.labels, principal, requestLbl, request.input);
+
+  // 2. Assemble the context: what this turn continues from (404 for unknown or invisible ids).
+  const history = await loadHistory(deps.store, deps.labels, scope, request);
+  requireKnownCalls(history.items, inputs.items);
+
+  // 3. Label gate: the context label is the lub of everything the model will see; no write down into the conversation.
+  const label = lub(lub(history.label, inputs.label), requestLbl);
+  if (history.conversation) requireNoWriteDown(await deps.labels.label(history.conversation.labelId), label);
+  const labelId = await deps.labels.ensure(label);
+
+  // [safety in]   hook: classify `inputs` before any model sees them.
+  // [memory recall] hook: recalled memories join the context here and their labels join `label`.
+
+  // 4. Pick accredited endpoints: only those whose accreditation dominates the context label may be contacted.
+  const isAllowed = accreditedFor(label);
+
+  // 5. Context management: compaction past the threshold, then truncation to the model's window.
+  const compaction = await compactStep(deps, request, history, isAllowed, signal);
+  const context = [...(compaction ? [compaction] : history.items), ...inputs.items];
+  const endpoint = deps.router.resolve(request.model);
+  const tools = toolSpecs(request.tools);
+  const items = fitContext(context.map(toModelItem), {
+    model: request.model,
+    instructions: request.instructions ?? undefined,
+    tools,
+    contextWindow: endpoint.contextWindow,
+    maxOutputTokens: request.params.max_output_tokens ?? undefined,
+    truncation: request.params.truncation,
+  });
+
+  // 6. Open the model turn (fallback across accredited endpoints until the first event arrives).
+  const routed = await deps.router.open(
+    request.model,
+    {
+      items,
+      ...(request.instructions ? { instructions: request.instructions } : {}),
+      ...(tools.length ? { tools } : {}),
+      ...toolChoice(request.params.tool_choice),
+      ...(request.params.temperature !== null ? { temperature: request.params.temperature } : {}),
+      ...(request.params.max_output_tokens !== null ? { maxOutputTokens: request.params.max_output_tokens } : {}),
+    },
+    { isAllowed, signal },
+  );
+  return { id: newId('resp'), startedAt, principal, scope, request, history, compaction, inputs: inputs.items, label, labelId, routed };
+}
+
+async function compactStep(
+  deps: RuntimeDeps,
+  request: CreateResponse,
+  history: History,
+  isAllowed: ReturnType<typeof accreditedFor>,
+  signal: AbortSignal | undefined,
+): Promise<NewItem | null> {
+  const configured = request.params.context_management?.find((c) => c.type === 'compaction');
+  const threshold = configured ? (configured.compact_threshold ?? deps.compactThreshold) : deps.compactThreshold;
+  if (threshold === undefined || history.items.length === 0) return null;
+  // The summary carries the history's label (its lub), never more or less than what it summarises.
+  const historyLabelId = await deps.labels.ensure(history.label);
+  return compactHistory(history.items, historyLabelId, { router: deps.router, model: request.model, isAllowed, threshold, signal });
+}
+
+function toolSpecs(tools: readonly FunctionTool[]): FunctionToolSpec[] {
+  return tools.map((t) => ({
+    name: t.name,
+    parameters: t.parameters ?? { type: 'object', properties: {} },
+    ...(t.description ? { description: t.description } : {}),
+    ...(t.strict != null ? { strict: t.strict } : {}),
+  }));
+}
+
+function toolChoice(wire: unknown): { toolChoice?: ToolChoice } {
+  if (wire === 'auto' || wire === 'none' || wire === 'required') return { toolChoice: wire };
+  if (typeof wire === 'object' && wire !== null && 'name' in wire && typeof wire.name === 'string') return { toolChoice: { name: wire.name } };
+  return {};
+}

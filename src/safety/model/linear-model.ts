@@ -1,0 +1,51 @@
+import { harmCategories, type HarmCategory } from '../taxonomy.js';
+import type { FeatureVector } from './features.js';
+
+/**
+ * Heads of the shipped model: `unsafe` (any harm, trained on every labelled row), one per harm category
+ * (trained only on rows whose category is known), and `indirect` (an instruction planted in data, used on
+ * untrusted surfaces only, trained at sentence level).
+ */
+export const modelHeads = ['unsafe', ...harmCategories, 'indirect'] as const;
+export type ModelHead = (typeof modelHeads)[number];
+export const headIndex = (h: ModelHead): number => modelHeads.indexOf(h);
+export const categoryHeads: readonly HarmCategory[] = harmCategories;
+
+/** Per-head logistic regression over hashed features; weights are feature-major so one row serves all heads. */
+export class LinearModel {
+  readonly heads: number;
+
+  constructor(
+    readonly dims: number,
+    readonly weights: Float32Array,
+    readonly bias: Float32Array,
+  ) {
+    this.heads = bias.length;
+    if (weights.length !== dims * this.heads) throw new Error('weights do not match dims × heads');
+  }
+
+  static empty(dims: number, heads: number = modelHeads.length): LinearModel {
+    return new LinearModel(dims, new Float32Array(dims * heads), new Float32Array(heads));
+  }
+
+  /** Raw scores (logits) per head. */
+  logits(x: FeatureVector, out = new Float32Array(this.heads)): Float32Array {
+    out.set(this.bias);
+    const H = this.heads;
+    for (let i = 0; i < x.index.length; i++) {
+      const base = (x.index[i] ?? 0) * H;
+      const v = x.value[i] ?? 0;
+      for (let h = 0; h < H; h++) out[h] = (out[h] ?? 0) + (this.weights[base + h] ?? 0) * v;
+    }
+    return out;
+  }
+
+  /** Probabilities per head. */
+  predict(x: FeatureVector): Float32Array {
+    const z = this.logits(x);
+    for (let h = 0; h < z.length; h++) z[h] = sigmoid(z[h] ?? 0);
+    return z;
+  }
+}
+
+export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));

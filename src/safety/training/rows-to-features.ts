@@ -1,0 +1,30 @@
+import { Featurizer } from '../model/features.js';
+import { headIndex, modelHeads } from '../model/linear-model.js';
+import type { TrainRow } from '../model/train-linear.js';
+import { harmCategories } from '../taxonomy.js';
+import type { LabelledText } from './labelled-text.js';
+
+/** How much a row counts: hand-written and reviewed rows carry more than bulk data sets. */
+const sourceWeight = (source: string): number => (source === 'review' ? 3 : source === 'enclave-examples' ? 2 : 1);
+
+/**
+ * Targets per head: `unsafe` from the label; category heads only where the category is known (a harmful row
+ * with no known category says nothing about which class it is); `indirect` only for untrusted-surface rows
+ * and for direct injection examples (an injection is one wherever it appears).
+ */
+export function toTrainRows(rows: readonly LabelledText[], dims: number): TrainRow[] {
+  const featurizer = new Featurizer(dims);
+  return rows.map((r) => {
+    const y = new Int8Array(modelHeads.length).fill(-1);
+    if (r.indirectOnly) {
+      y[headIndex('indirect')] = r.label;
+    } else {
+      y[headIndex('unsafe')] = r.label;
+      if (r.label === 0 || r.categories.length > 0) {
+        for (const c of harmCategories) y[headIndex(c)] = r.categories.includes(c) ? 1 : 0;
+      }
+      if (r.label === 1 && r.categories.includes('prompt_injection')) y[headIndex('indirect')] = 1;
+    }
+    return { x: featurizer.featurize(r.text), y, weight: sourceWeight(r.source) };
+  });
+}

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSafetyEngine } from '../classifier.js';
+import { loadModel, modelExists, saveModel } from '../model/model-file.js';
+import { modelHeads } from '../model/linear-model.js';
+import { defaultTrainOptions, trainLinear } from '../model/train-linear.js';
+import { buildCorpus, type SourceSummary } from './corpus.js';
+import { evaluate, type EvalReport } from './evaluate.js';
+import type { LabelledText } from './labelled-text.js';
+import { toTrainRows } from './rows-to-features.js';
+
+export interface TrainModelOptions {
+  datasetsRoot: string;
+  /** The active model's folder (replaced only when the gate passes). */
+  modelDir: string;
+  reviewed?: readonly LabelledText[];
+  /** Replace even when the candidate is worse (reported, never silent). */
+  force?: boolean;
+  dims?: number;
+  epochs?: number;
+  log?: (line: string) => void;
+}
+
+export interface TrainModelReport {
+  candidateVersion: string;
+  activeVersion: string | null;
+  candidate: EvalReport;
+  active: EvalReport | null;
+  replaced: boolean;
+  reason: string;
+  sources: SourceSummary[];
+  trainRows: number;
+  evalRows: number;
+}
+
+/** Allowed drop on the gate metrics, so retraining on identical data (float noise) is not refused. */
+const TOLERANCE = 0.002;
+
+/**
+ * Trains a candidate from the licence-permitted sets, own examples and reviewed decisions, evaluates it and
+ * the active model on the same fixed held-out split, and replaces the active model only when the candidate is
+ * not worse on F1 and AUPRC (the regression gate).
+ */
+export function trainModel(options: TrainModelOptions): TrainModelReport {
+  const log = options.log ?? (() => undefined);
+  const dims = options.dims ?? 1 << 17;
+  const corpus = buildCorpus({ datasetsRoot: options.datasetsRoot, extraTrain: options.reviewed ?? [] });
+  log(`training rows: ${corpus.train.length}; held-out evaluation rows: ${corpus.eval.length}`);
+  const rows = toTrainRows(corpus.train, dims);
+  const model = trainLinear(rows, { ...defaultTrainOptions, dims, heads: modelHeads.length, epochs: options.epochs ?? defaultTrainOptions.epochs });
+  const digest = createHash('sha256').update(Buffer.from(model.weights.buffer)).digest('hex').slice(0, 10);
+  const version = `linear-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${digest}`;
+
+  mkdirSync(options.modelDir, { recursive: true });
+  const staging = mkdtempSync(join(options.modelDir, '..', '.safety-candidate-'));
+  try {
+    saveModel(staging, model, {
+      version,
+      trainedAt: new Date().toISOString(),
+      training: { rows: corpus.train.length, reviewed: options.reviewed?.length ?? 0, sources: corpus.sources.filter((s) => s.use === 'train').map(({ name, licence, train }) => ({ name, licence, rows: train })), options: { ...defaultTrainOptions, dims } },
+      evaluation: {},
+    });
+    // Evaluate the saved (quantised) weights: exactly what would ship.
+    const candidate = evaluate(createSafetyEngine({ model: loadModel(staging) }), corpus.eval);
+    let active: EvalReport | null = null;
+    let activeVersion: string | null = null;
+    if (modelExists(options.modelDir)) {
+      try {
+        const loaded = loadModel(options.modelDir);
+        activeVersion = loaded.meta.version;
+        active = evaluate(createSafetyEngine({ model: loaded }), corpus.eval);
+      } catch (error) {
+        log(`active model not comparable (${(error as Error).message}); the candidate replaces it`);
+      }
+    }
+    const worse = active !== null && (
+      (candidate.overall.f1 ?? 0) < (active.overall.f1 ?? 0) - TOLERANCE ||
+      (candidate.overall.auprc ?? 0) < (active.overall.auprc ?? 0) - TOLERANCE
+    );
+    const replaced = !worse || options.force === true;
+    const reason = !worse ? (active ? 'candidate is not worse on the fixed evaluation split' : 'no active model') : options.force ? 'candidate is worse but --force was given' : 'candidate is worse on the fixed evaluation split: active model kept';
+    if (replaced) {
+      const meta = loadModel(staging).meta;
+      saveModel(options.modelDir, loadModel(staging).model, { version: meta.version, trainedAt: meta.trainedAt, training: meta.training, evaluation: { overall: candidate.overall, perSource: candidate.perSource } });
+    }
+    return { candidateVersion: version, activeVersion, candidate, active, replaced, reason, sources: corpus.sources, trainRows: corpus.train.length, evalRows: corpus.eval.length };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+

@@ -1,0 +1,140 @@
+import type { Kysely, Selectable } from 'kysely';
+import { guarded } from '../db-errors.js';
+import type { ApprovalTable } from '../run-schema.js';
+import type { Database } from '../schema.js';
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected';
+
+export interface ApprovalRecord {
+  id: string;
+  tenantId: string;
+  runId: string;
+  stepIndex: number;
+  /** Who demanded the approval: an MCP server's require_approval, a policy, or the safety stack. */
+  source: 'mcp' | 'policy' | 'safety';
+  serverLabel: string | null;
+  toolName: string;
+  arguments: string;
+  reason: string | null;
+  status: ApprovalStatus;
+  requestedBy: string;
+  decidedBy: string | null;
+  decidedRole: string | null;
+  decisionReason: string | null;
+  createdAt: number;
+  decidedAt: number | null;
+}
+
+/** Human approvals of tool calls. A decision is taken once: the first answer wins, later ones change nothing. */
+export interface ApprovalRepo {
+  /** Inserts the request unless the run's step already has one; returns the stored request either way. */
+  request(record: Omit<ApprovalRecord, 'status' | 'decidedBy' | 'decidedRole' | 'decisionReason' | 'decidedAt'>): Promise<ApprovalRecord>;
+  byId(tenantId: string, id: string): Promise<ApprovalRecord | undefined>;
+  forStep(runId: string, stepIndex: number): Promise<ApprovalRecord | undefined>;
+  listPending(tenantId: string, limit?: number): Promise<ApprovalRecord[]>;
+  decide(
+    tenantId: string,
+    id: string,
+    decision: { approve: boolean; by: string; role: string; reason?: string | null },
+    now?: number,
+  ): Promise<boolean>;
+}
+
+const toRecord = (row: Selectable<ApprovalTable>): ApprovalRecord => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  runId: row.run_id,
+  stepIndex: Number(row.step_index),
+  source: row.source as ApprovalRecord['source'],
+  serverLabel: row.server_label,
+  toolName: row.tool_name,
+  arguments: row.arguments,
+  reason: row.reason,
+  status: row.status as ApprovalStatus,
+  requestedBy: row.requested_by,
+  decidedBy: row.decided_by,
+  decidedRole: row.decided_role,
+  decisionReason: row.decision_reason,
+  createdAt: Number(row.created_at),
+  decidedAt: row.decided_at === null ? null : Number(row.decided_at),
+});
+
+export function approvalRepo(db: Kysely<Database>): ApprovalRepo {
+  const forStep = async (runId: string, stepIndex: number) => {
+    const row = await db
+      .selectFrom('approvals')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('step_index', '=', stepIndex)
+      .executeTakeFirst();
+    return row && toRecord(row);
+  };
+  return {
+    async request(r) {
+      await guarded('approval', () =>
+        db
+          .insertInto('approvals')
+          .values({
+            id: r.id,
+            tenant_id: r.tenantId,
+            run_id: r.runId,
+            step_index: r.stepIndex,
+            source: r.source,
+            server_label: r.serverLabel,
+            tool_name: r.toolName,
+            arguments: r.arguments,
+            reason: r.reason,
+            status: 'pending',
+            requested_by: r.requestedBy,
+            decided_by: null,
+            decided_role: null,
+            decision_reason: null,
+            created_at: r.createdAt,
+            decided_at: null,
+          })
+          .onConflict((oc) => oc.columns(['run_id', 'step_index']).doNothing())
+          .execute(),
+      );
+      const stored = await forStep(r.runId, r.stepIndex);
+      if (!stored) throw new Error(`approval for ${r.runId}/${r.stepIndex} vanished right after insert`);
+      return stored;
+    },
+    async byId(tenantId, id) {
+      const row = await db
+        .selectFrom('approvals')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row && toRecord(row);
+    },
+    forStep,
+    async listPending(tenantId, limit = 100) {
+      const rows = await db
+        .selectFrom('approvals')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('status', '=', 'pending')
+        .orderBy('created_at')
+        .limit(limit)
+        .execute();
+      return rows.map(toRecord);
+    },
+    async decide(tenantId, id, d, now = Date.now()) {
+      const r = await db
+        .updateTable('approvals')
+        .set({
+          status: d.approve ? 'approved' : 'rejected',
+          decided_by: d.by,
+          decided_role: d.role,
+          decision_reason: d.reason ?? null,
+          decided_at: now,
+        })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+  };
+}

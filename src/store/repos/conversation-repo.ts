@@ -1,0 +1,158 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ConversationTable } from '../conversation-schema.js';
+import { guarded } from '../db-errors.js';
+import type { Dialect } from '../migrations/migration.js';
+import { scopeLabelIds, type ReadScope } from '../read-scope.js';
+import type { Database } from '../schema.js';
+
+export interface ConversationRecord {
+  id: string;
+  tenantId: string;
+  labelId: string;
+  highWaterLabelId: string;
+  metadata: string;
+  principal: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+}
+
+export interface PageRequest {
+  /** Id of the last row of the previous page (exclusive cursor). */
+  after?: string | undefined;
+  limit: number;
+  order: 'asc' | 'desc';
+}
+
+/** Conversations: labelled containers of items. Every read and write is scoped to tenant + visible labels. */
+export interface ConversationRepo {
+  insert(record: ConversationRecord): Promise<void>;
+  get(scope: ReadScope, id: string): Promise<ConversationRecord | undefined>;
+  /** Like `get`, but locks the row until the transaction ends (PostgreSQL; SQLite serialises writers anyway). */
+  getForAppend(scope: ReadScope, id: string): Promise<ConversationRecord | undefined>;
+  list(scope: ReadScope, page: PageRequest): Promise<Page<ConversationRecord>>;
+  updateMetadata(scope: ReadScope, id: string, metadata: string, now: number): Promise<boolean>;
+  /**
+   * Reserves `count` item positions and records the new high-water mark; returns the first position.
+   * Call inside the transaction that inserts the items, after `getForAppend`.
+   */
+  advance(scope: ReadScope, id: string, change: { count: number; highWaterLabelId: string; now: number }): Promise<number>;
+  /** Deletes the conversation and all its items; false when it is not visible. */
+  delete(scope: ReadScope, id: string): Promise<boolean>;
+}
+
+const toRecord = (row: Selectable<ConversationTable>): ConversationRecord => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  labelId: row.label_id,
+  highWaterLabelId: row.high_water_label_id,
+  metadata: row.metadata,
+  principal: row.principal,
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+});
+
+export function conversationRepo(db: Kysely<Database>, dialect: Dialect): ConversationRepo {
+  const visible = (scope: ReadScope) =>
+    db
+      .selectFrom('conversations')
+      .selectAll()
+      .where('tenant_id', '=', scope.tenantId)
+      .where('label_id', 'in', scopeLabelIds(scope));
+  return {
+    async insert(r) {
+      await guarded('conversation', () =>
+        db
+          .insertInto('conversations')
+          .values({
+            id: r.id,
+            tenant_id: r.tenantId,
+            label_id: r.labelId,
+            high_water_label_id: r.highWaterLabelId,
+            metadata: r.metadata,
+            next_position: 0,
+            principal: r.principal,
+            created_at: r.createdAt,
+            updated_at: r.updatedAt,
+          })
+          .execute(),
+      );
+    },
+    async get(scope, id) {
+      const row = await visible(scope).where('id', '=', id).executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async getForAppend(scope, id) {
+      let query = visible(scope).where('id', '=', id);
+      if (dialect === 'postgres') query = query.forUpdate();
+      const row = await query.executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async list(scope, page) {
+      let query = visible(scope);
+      if (page.after !== undefined) {
+        const cursor = await visible(scope).where('id', '=', page.after).executeTakeFirst();
+        if (!cursor) return { data: [], hasMore: false };
+        const op = page.order === 'asc' ? '>' : '<';
+        query = query.where((eb) =>
+          eb.or([
+            eb('created_at', op, cursor.created_at),
+            eb.and([eb('created_at', '=', cursor.created_at), eb('id', op, cursor.id)]),
+          ]),
+        );
+      }
+      const rows = await query
+        .orderBy('created_at', page.order)
+        .orderBy('id', page.order)
+        .limit(page.limit + 1)
+        .execute();
+      return { data: rows.slice(0, page.limit).map(toRecord), hasMore: rows.length > page.limit };
+    },
+    async updateMetadata(scope, id, metadata, now) {
+      const result = await db
+        .updateTable('conversations')
+        .set({ metadata, updated_at: now })
+        .where('tenant_id', '=', scope.tenantId)
+        .where('label_id', 'in', scopeLabelIds(scope))
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    async advance(scope, id, change) {
+      const row = await db
+        .updateTable('conversations')
+        .set((eb) => ({
+          next_position: eb('next_position', '+', change.count),
+          high_water_label_id: change.highWaterLabelId,
+          updated_at: change.now,
+        }))
+        .where('tenant_id', '=', scope.tenantId)
+        .where('label_id', 'in', scopeLabelIds(scope))
+        .where('id', '=', id)
+        .returning('next_position')
+        .executeTakeFirst();
+      if (!row) throw new Error(`conversation ${id} vanished during an append`);
+      return Number(row.next_position) - change.count;
+    },
+    async delete(scope, id) {
+      const run = async (tx: Kysely<Database>): Promise<boolean> => {
+        const found = await tx
+          .selectFrom('conversations')
+          .select('id')
+          .where('tenant_id', '=', scope.tenantId)
+          .where('label_id', 'in', scopeLabelIds(scope))
+          .where('id', '=', id)
+          .executeTakeFirst();
+        if (!found) return false;
+        await tx.deleteFrom('items').where('tenant_id', '=', scope.tenantId).where('conversation_id', '=', id).execute();
+        await tx.deleteFrom('conversations').where('tenant_id', '=', scope.tenantId).where('id', '=', id).execute();
+        return true;
+      };
+      return db.isTransaction ? run(db) : db.transaction().execute(run);
+    },
+  };
+}

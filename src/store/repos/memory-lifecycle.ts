@@ -1,0 +1,193 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import type { OwnerKey } from './memory-records.js';
+
+/** What a forget removed: the receipt the caller writes to the audit log. */
+export interface ForgetReceipt {
+  records: number;
+  sources: number;
+  quarantined: number;
+}
+
+export type ForgetTarget =
+  | { by: 'record'; tenantId: string; id: string }
+  | { by: 'user'; tenantId: string; userId: string }
+  | { by: 'agent'; tenantId: string; agentId: string }
+  | { by: 'conversation'; tenantId: string; conversationId: string };
+
+/**
+ * Forgetting and retention. A deleted turn takes every record derived from it (facts, summaries) with
+ * it; terms, provenance links and vectors are deleted explicitly (and by FK cascade as a second line).
+ */
+export function lifecycleQueries(db: Kysely<Database>) {
+  async function derivedFrom(tenantId: string, sourceKeys: readonly string[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const chunk of chunks(sourceKeys)) {
+      const rows = await db
+        .selectFrom('memory_record_sources')
+        .select('record_id')
+        .distinct()
+        .where('tenant_id', '=', tenantId)
+        .where('source_id', 'in', chunk)
+        .execute();
+      ids.push(...rows.map((r) => r.record_id));
+    }
+    return ids;
+  }
+
+  async function deleteRecords(ids: readonly string[]): Promise<number> {
+    let n = 0;
+    for (const chunk of chunks([...new Set(ids)])) {
+      await db.deleteFrom('memory_terms').where('record_id', 'in', chunk).execute();
+      await db.deleteFrom('memory_record_sources').where('record_id', 'in', chunk).execute();
+      const r = await db.deleteFrom('memory_records').where('id', 'in', chunk).executeTakeFirst();
+      n += Number(r.numDeletedRows);
+    }
+    return n;
+  }
+
+  async function deleteSources(tenantId: string, keys: readonly string[]): Promise<number> {
+    let n = 0;
+    for (const chunk of chunks(keys)) {
+      await db.deleteFrom('memory_record_sources').where('source_id', 'in', chunk).execute();
+      const r = await db.deleteFrom('memory_sources').where('tenant_id', '=', tenantId).where('id', 'in', chunk).executeTakeFirst();
+      n += Number(r.numDeletedRows);
+    }
+    return n;
+  }
+
+  /** Deletes the given turns, everything derived from them, and the extra records named. */
+  async function cascade(tenantId: string, sourceKeys: string[], extraRecords: string[]): Promise<ForgetReceipt> {
+    const records = await deleteRecords([...(await derivedFrom(tenantId, sourceKeys)), ...extraRecords]);
+    const sources = await deleteSources(tenantId, sourceKeys);
+    return { records, sources, quarantined: 0 };
+  }
+
+  return {
+    async forget(target: ForgetTarget): Promise<ForgetReceipt> {
+      const { tenantId } = target;
+      const sources = db.selectFrom('memory_sources').select('id').where('tenant_id', '=', tenantId);
+      const records = db.selectFrom('memory_records').select('id').where('tenant_id', '=', tenantId);
+      if (target.by === 'record') {
+        const rec = await records.select('kind').where('id', '=', target.id).executeTakeFirst();
+        if (!rec) return { records: 0, sources: 0, quarantined: 0 };
+        const links = await db
+          .selectFrom('memory_record_sources')
+          .select('source_id')
+          .where('record_id', '=', target.id)
+          .execute();
+        const keys = links.map((l) => l.source_id);
+        // An episode is the turn itself: forgetting it forgets the turn and all that was derived from it.
+        if (rec.kind === 'episode') return cascade(tenantId, keys, [target.id]);
+        // Summaries that drew on the same turns would still carry the forgotten content.
+        const summaries = (await derivedFrom(tenantId, keys)).filter((id) => id !== target.id);
+        const rows = summaries.length
+          ? await records.where('id', 'in', summaries).where('kind', '=', 'summary').execute()
+          : [];
+        return { records: await deleteRecords([target.id, ...rows.map((r) => r.id)]), sources: 0, quarantined: 0 };
+      }
+      const column = target.by === 'user' ? 'user_id' : target.by === 'agent' ? 'agent_id' : 'conversation_id';
+      const value =
+        target.by === 'user' ? target.userId : target.by === 'agent' ? target.agentId : target.conversationId;
+      const keys = (await sources.where(column, '=', value).execute()).map((r) => r.id);
+      const owned = (await records.where(column, '=', value).execute()).map((r) => r.id);
+      const receipt = await cascade(tenantId, keys, owned);
+      if (target.by !== 'conversation') {
+        const q = await db
+          .deleteFrom('memory_quarantine')
+          .where('tenant_id', '=', tenantId)
+          .where(column as 'user_id' | 'agent_id', '=', value)
+          .executeTakeFirst();
+        await db
+          .deleteFrom('memory_jobs')
+          .where('tenant_id', '=', tenantId)
+          .where(column as 'user_id' | 'agent_id', '=', value)
+          .execute();
+        receipt.quarantined = Number(q.numDeletedRows);
+      } else {
+        await db
+          .deleteFrom('memory_jobs')
+          .where('tenant_id', '=', tenantId)
+          .where('conversation_id', '=', value)
+          .execute();
+      }
+      return receipt;
+    },
+
+    async setRetention(tenantId: string, maxAgeMs: number | null): Promise<void> {
+      await db.deleteFrom('memory_retention').where('tenant_id', '=', tenantId).execute();
+      if (maxAgeMs !== null) await db.insertInto('memory_retention').values({ tenant_id: tenantId, max_age_ms: maxAgeMs }).execute();
+    },
+
+    async retention(tenantId: string): Promise<number | null> {
+      const row = await db.selectFrom('memory_retention').select('max_age_ms').where('tenant_id', '=', tenantId).executeTakeFirst();
+      return row ? Number(row.max_age_ms) : null;
+    },
+
+    /** Deletes turns said and records made before now − max age, with what derives from them. */
+    async applyRetention(tenantId: string, now: number): Promise<ForgetReceipt> {
+      const maxAge = await this.retention(tenantId);
+      if (maxAge === null) return { records: 0, sources: 0, quarantined: 0 };
+      const cutoff = now - maxAge;
+      const keys = await db
+        .selectFrom('memory_sources')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('occurred_at', '<', cutoff)
+        .execute();
+      const old = await db
+        .selectFrom('memory_records')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('recorded_at', '<', cutoff)
+        .execute();
+      const receipt = await cascade(
+        tenantId,
+        keys.map((k) => k.id),
+        old.map((r) => r.id),
+      );
+      const q = await db
+        .deleteFrom('memory_quarantine')
+        .where('tenant_id', '=', tenantId)
+        .where('created_at', '<', cutoff)
+        .executeTakeFirst();
+      receipt.quarantined = Number(q.numDeletedRows);
+      return receipt;
+    },
+
+    /** Rows per memory table for one tenant (the no-orphans check after a forget). */
+    async rowCounts(tenantId: string): Promise<Record<string, number>> {
+      const tables = [
+        'memory_sources',
+        'memory_records',
+        'memory_record_sources',
+        'memory_terms',
+        'memory_quarantine',
+        'memory_jobs',
+      ] as const;
+      const out: Record<string, number> = {};
+      for (const table of tables) {
+        const row = await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('tenant_id', '=', tenantId)
+          .executeTakeFirstOrThrow();
+        out[table] = Number(row.n);
+      }
+      const vectors = await db
+        .selectFrom('memory_records')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('tenant_id', '=', tenantId)
+        .where('embedding', 'is not', null)
+        .executeTakeFirstOrThrow();
+      out.vectors = Number(vectors.n);
+      return out;
+    },
+  };
+}
+
+function chunks<T>(values: readonly T[], size = 500): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
+  return out;
+}

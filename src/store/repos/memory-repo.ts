@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import { lifecycleQueries } from './memory-lifecycle.js';
+import { queueQueries } from './memory-queue.js';
+import { recordQueries } from './memory-records.js';
+import { sourceQueries } from './memory-sources.js';
+
+export type { ForgetReceipt, ForgetTarget } from './memory-lifecycle.js';
+export type { JobRow, QuarantineRow } from './memory-queue.js';
+export { BM25 } from './memory-records.js';
+export type { MemoryReader, NewRecord, OwnerKey, ReadScope, RecordRow, SearchOptions } from './memory-records.js';
+export type { SourceRow } from './memory-sources.js';
+
+/** Long-term memory storage: turns (provenance), records with their BM25 terms, lifecycle and queues. */
+export interface MemoryRepo {
+  readonly sources: ReturnType<typeof sourceQueries>;
+  readonly records: Omit<ReturnType<typeof recordQueries>, 'visible'>;
+  readonly lifecycle: ReturnType<typeof lifecycleQueries>;
+  readonly queue: ReturnType<typeof queueQueries>;
+}
+
+export function memoryRepo(db: Kysely<Database>): MemoryRepo {
+  return {
+    sources: sourceQueries(db),
+    records: recordQueries(db),
+    lifecycle: lifecycleQueries(db),
+    queue: queueQueries(db),
+  };
+}

@@ -1,0 +1,168 @@
+import type { Kysely, Selectable } from 'kysely';
+import { guarded } from '../db-errors.js';
+import type { RunEventTable, RunTable } from '../run-schema.js';
+import type { Database } from '../schema.js';
+
+export interface RunRecord {
+  id: string;
+  tenantId: string;
+  kind: string;
+  status: string;
+  conversationId: string | null;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  cancelRequestedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  completedAt: number | null;
+}
+
+export interface RunEvent {
+  seq: number;
+  type: string;
+  data: unknown;
+}
+
+/** Runs and the events they emitted. Status changes are compare-and-set so racing writers cannot both win. */
+export interface RunRepo {
+  insert(run: {
+    id: string;
+    tenantId: string;
+    kind: string;
+    conversationId?: string | null;
+    input: unknown;
+    status?: string;
+    now?: number;
+  }): Promise<void>;
+  byId(id: string): Promise<RunRecord | undefined>;
+  /** Moves the run to `to` only if it is in one of `from`; returns whether it moved. */
+  transition(
+    id: string,
+    from: readonly string[],
+    to: string,
+    fields?: { output?: unknown; error?: unknown; completed?: boolean },
+    now?: number,
+  ): Promise<boolean>;
+  /** Marks a cancel request (idempotent); false when the run does not exist. */
+  requestCancel(id: string, now?: number): Promise<boolean>;
+  /** Appends an event with the next sequence number (starting at 0) and returns that number. */
+  appendEvent(id: string, type: string, data: unknown, now?: number): Promise<number>;
+  /** Events with seq > `after` in order (after = -1 for all). */
+  events(id: string, after: number, limit?: number): Promise<RunEvent[]>;
+  /** Runs not in a final state (for tests and operators). */
+  listUnfinished(limit?: number): Promise<RunRecord[]>;
+}
+
+const parse = (text: string | null): unknown => (text === null ? null : (JSON.parse(text) as unknown));
+
+const toRecord = (row: Selectable<RunTable>): RunRecord => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  kind: row.kind,
+  status: row.status,
+  conversationId: row.conversation_id,
+  input: parse(row.input),
+  output: parse(row.output),
+  error: parse(row.error),
+  cancelRequestedAt: row.cancel_requested_at === null ? null : Number(row.cancel_requested_at),
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+  completedAt: row.completed_at === null ? null : Number(row.completed_at),
+});
+
+const FINAL = ['completed', 'failed', 'incomplete', 'cancelled'];
+
+export function runRepo(db: Kysely<Database>): RunRepo {
+  return {
+    async insert(run) {
+      const now = run.now ?? Date.now();
+      await guarded('run', () =>
+        db
+          .insertInto('runs')
+          .values({
+            id: run.id,
+            tenant_id: run.tenantId,
+            kind: run.kind,
+            status: run.status ?? 'queued',
+            conversation_id: run.conversationId ?? null,
+            input: JSON.stringify(run.input ?? null),
+            output: null,
+            error: null,
+            cancel_requested_at: null,
+            next_event_seq: 0,
+            created_at: now,
+            updated_at: now,
+            completed_at: null,
+          })
+          .execute(),
+      );
+    },
+    async byId(id) {
+      const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async transition(id, from, to, fields = {}, now = Date.now()) {
+      const r = await db
+        .updateTable('runs')
+        .set({
+          status: to,
+          updated_at: now,
+          ...(fields.output === undefined ? {} : { output: JSON.stringify(fields.output) }),
+          ...(fields.error === undefined ? {} : { error: JSON.stringify(fields.error) }),
+          ...(fields.completed ? { completed_at: now } : {}),
+        })
+        .where('id', '=', id)
+        .where('status', 'in', [...from])
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async requestCancel(id, now = Date.now()) {
+      const r = await db
+        .updateTable('runs')
+        .set((eb) => ({ cancel_requested_at: eb.fn.coalesce('cancel_requested_at', eb.val(now)), updated_at: now }))
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async appendEvent(id, type, data, now = Date.now()) {
+      // Take the number and write the event in one transaction so numbers never repeat or skip.
+      const write = async (trx: Kysely<Database>) => {
+        const row = await trx
+          .updateTable('runs')
+          .set((eb) => ({ next_event_seq: eb('next_event_seq', '+', 1) }))
+          .where('id', '=', id)
+          .returning('next_event_seq')
+          .executeTakeFirstOrThrow();
+        const seq = Number(row.next_event_seq) - 1;
+        await trx
+          .insertInto('run_events')
+          .values({ run_id: id, seq, type, data: JSON.stringify(data), created_at: now })
+          .execute();
+        return seq;
+      };
+      return db.isTransaction ? write(db) : db.transaction().execute(write);
+    },
+    async events(id, after, limit = 10_000) {
+      const rows = await db
+        .selectFrom('run_events')
+        .selectAll()
+        .where('run_id', '=', id)
+        .where('seq', '>', after)
+        .orderBy('seq')
+        .limit(limit)
+        .execute();
+      return rows.map((r: Selectable<RunEventTable>) => ({ seq: Number(r.seq), type: r.type, data: parse(r.data) }));
+    },
+    async listUnfinished(limit = 1000) {
+      const rows = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('status', 'not in', FINAL)
+        .orderBy('created_at')
+        .limit(limit)
+        .execute();
+      return rows.map(toRecord);
+    },
+  };
+}

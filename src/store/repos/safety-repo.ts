@@ -1,0 +1,175 @@
+import type { Kysely, Selectable } from 'kysely';
+import { guarded } from '../db-errors.js';
+import type { Database } from '../schema.js';
+import type { SafetyReviewTable } from '../safety-schema.js';
+
+export interface SafetyVerdictRecord {
+  id: string;
+  tenantId: string;
+  surface: string;
+  subject: string | null;
+  action: string;
+  flagged: boolean;
+  score: number;
+  /** The verdict's categories (category, score, layer, spans) as the safety domain produced them. */
+  categories: unknown[];
+  policyVersion: string;
+  modelVersion: string;
+  textSha256: string;
+  createdAt: number;
+}
+
+export type ReviewStatus = 'pending' | 'confirmed' | 'corrected';
+
+export interface SafetyReviewRecord {
+  id: string;
+  tenantId: string;
+  verdictId: string;
+  labelId: string | null;
+  surface: string;
+  text: string;
+  action: string;
+  /** Categories the stack named. */
+  categories: string[];
+  status: ReviewStatus;
+  /** The reviewer's categories: equal to `categories` when confirmed, the correction otherwise ([] = not harmful). */
+  decisionCategories: string[] | null;
+  reviewer: string | null;
+  note: string | null;
+  decidedAt: number | null;
+  createdAt: number;
+}
+
+export interface ReviewDecision {
+  status: 'confirmed' | 'corrected';
+  categories: string[];
+  reviewer: string;
+  note?: string | null;
+  decidedAt: number;
+}
+
+export interface SafetyRepo {
+  insertVerdict(record: SafetyVerdictRecord): Promise<void>;
+  verdictById(tenantId: string, id: string): Promise<SafetyVerdictRecord | undefined>;
+  enqueueReview(record: SafetyReviewRecord): Promise<void>;
+  reviewById(tenantId: string, id: string): Promise<SafetyReviewRecord | undefined>;
+  /** A tenant's queue, oldest first; `labelIds` limits it to items the reader may see. */
+  listReviews(tenantId: string, filter?: { status?: ReviewStatus; labelIds?: readonly string[]; limit?: number }): Promise<SafetyReviewRecord[]>;
+  /** Decides a pending item; false when it does not exist or was already decided (first reviewer wins). */
+  decideReview(tenantId: string, id: string, decision: ReviewDecision): Promise<boolean>;
+  /** Every decided item across tenants (for retraining), oldest first. */
+  listDecided(since?: number): Promise<SafetyReviewRecord[]>;
+}
+
+const reviewRecord = (r: Selectable<SafetyReviewTable>): SafetyReviewRecord => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  verdictId: r.verdict_id,
+  labelId: r.label_id,
+  surface: r.surface,
+  text: r.text,
+  action: r.action,
+  categories: JSON.parse(r.categories) as string[],
+  status: r.status as ReviewStatus,
+  decisionCategories: r.decision_categories === null ? null : (JSON.parse(r.decision_categories) as string[]),
+  reviewer: r.reviewer,
+  note: r.note,
+  decidedAt: r.decided_at === null ? null : Number(r.decided_at),
+  createdAt: Number(r.created_at),
+});
+
+export function safetyRepo(db: Kysely<Database>): SafetyRepo {
+  return {
+    async insertVerdict(v) {
+      await guarded('safety verdict', () =>
+        db
+          .insertInto('safety_verdicts')
+          .values({
+            id: v.id,
+            tenant_id: v.tenantId,
+            surface: v.surface,
+            subject: v.subject,
+            action: v.action,
+            flagged: v.flagged ? 1 : 0,
+            score: v.score,
+            categories: JSON.stringify(v.categories),
+            policy_version: v.policyVersion,
+            model_version: v.modelVersion,
+            text_sha256: v.textSha256,
+            created_at: v.createdAt,
+          })
+          .execute(),
+      );
+    },
+    async verdictById(tenantId, id) {
+      const r = await db.selectFrom('safety_verdicts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return (
+        r && {
+          id: r.id,
+          tenantId: r.tenant_id,
+          surface: r.surface,
+          subject: r.subject,
+          action: r.action,
+          flagged: Number(r.flagged) === 1,
+          score: Number(r.score),
+          categories: JSON.parse(r.categories) as unknown[],
+          policyVersion: r.policy_version,
+          modelVersion: r.model_version,
+          textSha256: r.text_sha256,
+          createdAt: Number(r.created_at),
+        }
+      );
+    },
+    async enqueueReview(v) {
+      await guarded('safety review item', () =>
+        db
+          .insertInto('safety_reviews')
+          .values({
+            id: v.id,
+            tenant_id: v.tenantId,
+            verdict_id: v.verdictId,
+            label_id: v.labelId,
+            surface: v.surface,
+            text: v.text,
+            action: v.action,
+            categories: JSON.stringify(v.categories),
+            status: v.status,
+            decision_categories: v.decisionCategories === null ? null : JSON.stringify(v.decisionCategories),
+            reviewer: v.reviewer,
+            note: v.note,
+            decided_at: v.decidedAt,
+            created_at: v.createdAt,
+          })
+          .execute(),
+      );
+    },
+    async reviewById(tenantId, id) {
+      const r = await db.selectFrom('safety_reviews').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return r && reviewRecord(r);
+    },
+    async listReviews(tenantId, filter = {}) {
+      let q = db.selectFrom('safety_reviews').selectAll().where('tenant_id', '=', tenantId);
+      if (filter.status) q = q.where('status', '=', filter.status);
+      if (filter.labelIds) {
+        const ids = [...filter.labelIds];
+        q = ids.length === 0 ? q.where('label_id', 'is', null) : q.where((eb) => eb.or([eb('label_id', 'is', null), eb('label_id', 'in', ids)]));
+      }
+      const rows = await q.orderBy('created_at').orderBy('id').limit(filter.limit ?? 100).execute();
+      return rows.map(reviewRecord);
+    },
+    async decideReview(tenantId, id, d) {
+      const result = await db
+        .updateTable('safety_reviews')
+        .set({ status: d.status, decision_categories: JSON.stringify(d.categories), reviewer: d.reviewer, note: d.note ?? null, decided_at: d.decidedAt })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    async listDecided(since = 0) {
+      const rows = await db.selectFrom('safety_reviews').selectAll().where('status', '!=', 'pending').where('decided_at', '>=', since).orderBy('decided_at').orderBy('id').execute();
+      return rows.map(reviewRecord);
+    },
+  };
+}
