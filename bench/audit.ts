@@ -61,9 +61,13 @@ async function concurrently(op: (n: number) => Promise<unknown>, perWriter = 1):
 const dir = mkdtempSync(join(tmpdir(), 'enclave-bench-audit-'));
 try {
   const baseline = await durableStore(mkdtempSync(join(dir, 'b-')));
-  await sql`create table plain_audit (id integer primary key, entry text not null, created_at bigint not null)`.execute(baseline.db);
+  await sql`create table plain_audit (id integer primary key, entry text not null, created_at bigint not null)`.execute(
+    baseline.db,
+  );
   const baselineRate = await concurrently((n) =>
-    sql`insert into plain_audit (id, entry, created_at) values (${n}, ${JSON.stringify(entry(n))}, ${Date.now()})`.execute(baseline.db),
+    sql`insert into plain_audit (id, entry, created_at) values (${n}, ${JSON.stringify(entry(n))}, ${Date.now()})`.execute(
+      baseline.db,
+    ),
   );
   await baseline.store.close();
 
@@ -81,7 +85,9 @@ try {
   const filler = createStoreAuditLog({ store: big.store, signingKey, maxBatch: 20_000 });
   const fillStart = performance.now();
   for (let n = 0; n < verifyEntries; n += 20_000) {
-    await Promise.all(Array.from({ length: Math.min(20_000, verifyEntries - n) }, (_, i) => filler.append(entry(n + i))));
+    await Promise.all(
+      Array.from({ length: Math.min(20_000, verifyEntries - n) }, (_, i) => filler.append(entry(n + i))),
+    );
   }
   await filler.checkpoint();
   await filler.close();
@@ -97,9 +103,15 @@ try {
   console.log(`| baseline: plain single-row INSERT, one commit each | ${baselineRate.toFixed(0)} |`);
   console.log(`| audit log: group commit + Merkle leaf/frontier | ${groupRate.toFixed(0)} |`);
   console.log(`| audit log, 16 appends in flight per writer (1024 total) | ${pipelinedRate.toFixed(0)} |`);
-  console.log(`ratio group/baseline: ${(groupRate / baselineRate).toFixed(1)}x (${appended} entries appended)`);
-  console.log(`fill of ${verifyEntries} entries: ${fillSeconds.toFixed(1)} s (${(verifyEntries / fillSeconds).toFixed(0)}/s, batches of 20000)`);
-  console.log(`verify ${report.entries} entries + ${report.checkpoints} checkpoint: ${verifySeconds.toFixed(2)} s, ok=${report.ok}`);
+  console.log(
+    `ratio group/baseline: ${(groupRate / baselineRate).toFixed(1)}x (${appended} entries appended)`,
+  );
+  console.log(
+    `fill of ${verifyEntries} entries: ${fillSeconds.toFixed(1)} s (${(verifyEntries / fillSeconds).toFixed(0)}/s, batches of 20000)`,
+  );
+  console.log(
+    `verify ${report.entries} entries + ${report.checkpoints} checkpoint: ${verifySeconds.toFixed(2)} s, ok=${report.ok}`,
+  );
   if (!report.ok) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

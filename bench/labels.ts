@@ -3,7 +3,14 @@
  * a store query's `label_id IN (…)` does) and per listed page of 20, each against the same loop without labels.
  * Run: npx tsx bench/labels.ts (a few seconds). Figures are ratios to the baseline run side by side.
  */
-import { canonicalLabel, canRead, parseCanonicalLabel, visibleLabelIds, type Clearance, type Label } from '../src/labels/index.js';
+import {
+  canonicalLabel,
+  canRead,
+  parseCanonicalLabel,
+  visibleLabelIds,
+  type Clearance,
+  type Label,
+} from '../src/labels/index.js';
 import { percentile } from './support.js';
 
 const LEVELS = ['UNCLASSIFIED', 'CUI', 'CONFIDENTIAL', 'SECRET', 'TOP SECRET'];
@@ -31,10 +38,17 @@ for (const level of LEVELS)
 
 const ITEMS = 200_000;
 let seed = 42;
-const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
-const items = Array.from({ length: ITEMS }, (_, i) => ({ id: i, tenant: rand(10) === 0 ? 'other' : 't', labelId: catalog[rand(catalog.length)]?.id ?? '' }));
+const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+const items = Array.from({ length: ITEMS }, (_, i) => ({
+  id: i,
+  tenant: rand(10) === 0 ? 'other' : 't',
+  labelId: catalog[rand(catalog.length)]?.id ?? '',
+}));
 const labelById = new Map(catalog.map((e) => [e.id, parseCanonicalLabel(e.canonical)]));
-const clearance: Clearance = { label: parseCanonicalLabel('TOP SECRET//SI/TK//NOFORN'), authorizations: ['A', 'B'] };
+const clearance: Clearance = {
+  label: parseCanonicalLabel('TOP SECRET//SI/TK//NOFORN'),
+  authorizations: ['A', 'B'],
+};
 
 function time(fn: () => number, runs = 9): number {
   const samples: number[] = [];
@@ -49,7 +63,11 @@ function time(fn: () => number, runs = 9): number {
 }
 
 const baseline = time(() => items.filter((i) => i.tenant === 't').length);
-const perItemCanRead = time(() => items.filter((i) => i.tenant === 't' && canRead(clearance, labelById.get(i.labelId) ?? clearance.label)).length);
+const perItemCanRead = time(
+  () =>
+    items.filter((i) => i.tenant === 't' && canRead(clearance, labelById.get(i.labelId) ?? clearance.label))
+      .length,
+);
 const perItemVisible = time(() => {
   const visible = new Set(visibleLabelIds(catalog, clearance));
   return items.filter((i) => i.tenant === 't' && visible.has(i.labelId)).length;
@@ -72,13 +90,21 @@ for (let p = 0; p < 2000; p++) {
 }
 
 const ns = (total: number): string => (total / ITEMS).toFixed(1);
-console.log(`catalogue ${catalog.length} labels, ${ITEMS} items, clearance ${canonicalLabel(clearance.label)}`);
+console.log(
+  `catalogue ${catalog.length} labels, ${ITEMS} items, clearance ${canonicalLabel(clearance.label)}`,
+);
 console.log('| check | ns/item | ratio to baseline |');
 console.log('|---|---:|---:|');
 console.log(`| baseline (tenant filter only) | ${ns(baseline)} | 1.00 |`);
 console.log(`| canRead per item | ${ns(perItemCanRead)} | ${(perItemCanRead / baseline).toFixed(2)} |`);
-console.log(`| visibleLabelIds + Set lookup | ${ns(perItemVisible)} | ${(perItemVisible / baseline).toFixed(2)} |`);
-console.log(`visibleLabelIds over the catalogue: p50 ${(visibleOnce / 1000).toFixed(1)} µs (${(visibleOnce / catalog.length).toFixed(0)} ns/label)`);
+console.log(
+  `| visibleLabelIds + Set lookup | ${ns(perItemVisible)} | ${(perItemVisible / baseline).toFixed(2)} |`,
+);
+console.log(
+  `visibleLabelIds over the catalogue: p50 ${(visibleOnce / 1000).toFixed(1)} µs (${(visibleOnce / catalog.length).toFixed(0)} ns/label)`,
+);
 const b50 = percentile(pageBaseline, 50);
 const l50 = percentile(pageLabels, 50);
-console.log(`page of ${PAGE}: p50 baseline ${(b50 / 1000).toFixed(2)} µs, with labels ${(l50 / 1000).toFixed(2)} µs (ratio ${(l50 / b50).toFixed(1)})`);
+console.log(
+  `page of ${PAGE}: p50 baseline ${(b50 / 1000).toFixed(2)} µs, with labels ${(l50 / 1000).toFixed(2)} µs (ratio ${(l50 / b50).toFixed(1)})`,
+);

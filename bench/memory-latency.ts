@@ -16,19 +16,23 @@ import { queryTerms, termWeights } from '../src/memory/index-document.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const SIZES = sizes.length ? sizes : [10_000, 100_000];
 const QUERIES = 200;
 
 let seed = 42;
-const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 const VOCAB = Array.from({ length: 20_000 }, (_, i) => `w${i.toString(36)}x`);
 // Zipf ranks from 50 on: the analyzer drops stop words, so the most frequent ranks never reach the index.
 // Log-uniform rank = Zipf with exponent 1 (p(r) ∝ 1/r) over ranks 50..20k.
 const word = () => VOCAB[Math.min(VOCAB.length - 1, Math.floor(50 * (VOCAB.length / 50) ** rand()))] ?? 'w0x';
 const sentence = (n: number) => Array.from({ length: n }, word).join(' ');
 
-const pct = (xs: number[], p: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0;
+const pct = (xs: number[], p: number) =>
+  xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0;
 
 async function fill(store: Store, tenantId: string, labelId: string, n: number, texts: string[]) {
   for (let i = 0; i < n; i += 1000) {
@@ -36,9 +40,23 @@ async function fill(store: Store, tenantId: string, labelId: string, n: number, 
       for (let j = i; j < Math.min(n, i + 1000); j++) {
         const text = texts[j] ?? '';
         await tx.memory.records.insert({
-          id: `r${j}`, owner: { tenantId, userId: 'u', agentId: '' }, kind: 'episode', text, subject: null, attribute: null,
-          value: null, conversationId: 'c', sourceIds: [`t${j}`], labelId, validFrom: j, validTo: null, recordedAt: j,
-          supersededAt: null, supersededBy: null, terms: termWeights([{ text, weight: 1 }]), sourceKeys: [],
+          id: `r${j}`,
+          owner: { tenantId, userId: 'u', agentId: '' },
+          kind: 'episode',
+          text,
+          subject: null,
+          attribute: null,
+          value: null,
+          conversationId: 'c',
+          sourceIds: [`t${j}`],
+          labelId,
+          validFrom: j,
+          validTo: null,
+          recordedAt: j,
+          supersededAt: null,
+          supersededBy: null,
+          terms: termWeights([{ text, weight: 1 }]),
+          sourceKeys: [],
         });
       }
     });
@@ -65,7 +83,12 @@ function fts5Baseline(texts: string[], queries: string[]) {
   const times: number[] = [];
   for (const query of queries) {
     const t = performance.now();
-    q.all(query.split(' ').map((w) => `"${w}"`).join(' OR '));
+    q.all(
+      query
+        .split(' ')
+        .map((w) => `"${w}"`)
+        .join(' OR '),
+    );
     times.push(performance.now() - t);
   }
   db.close();

@@ -40,11 +40,18 @@ async function main(): Promise<void> {
     }
   }
   const pct = (n: number, d: number) => ((100 * n) / d).toFixed(1);
-  console.log(`mode=${useCli ? 'cli' : 'in-process'} conversations=${conversations.length} questions=${total} seconds=${((Date.now() - started) / 1000).toFixed(0)}`);
-  console.log(`recall@5 ${pct(hits[5] ?? 0, total)} %  recall@10 ${pct(hits[10] ?? 0, total)} %  recall@25 ${pct(hits[25] ?? 0, total)} %`);
+  console.log(
+    `mode=${useCli ? 'cli' : 'in-process'} conversations=${conversations.length} questions=${total} seconds=${((Date.now() - started) / 1000).toFixed(0)}`,
+  );
+  console.log(
+    `recall@5 ${pct(hits[5] ?? 0, total)} %  recall@10 ${pct(hits[10] ?? 0, total)} %  recall@25 ${pct(hits[25] ?? 0, total)} %`,
+  );
   console.log(
     'recall@10 by category: ' +
-      [...byCategory].sort((a, b) => a[0] - b[0]).map(([c, v]) => `${c}: ${pct(v.hit10, v.n)} % (n=${v.n})`).join(', '),
+      [...byCategory]
+        .sort((a, b) => a[0] - b[0])
+        .map(([c, v]) => `${c}: ${pct(v.hit10, v.n)} % (n=${v.n})`)
+        .join(', '),
   );
   console.log('anchors (published, recall@10): BM25 58.9 %, DRAGON 66.2 %');
 }

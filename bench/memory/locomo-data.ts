@@ -25,9 +25,23 @@ export interface LocomoConversation {
 }
 
 export const locomoPath = (): string =>
-  process.env.LOCOMO_FILE ?? new URL('../../../shared/datasets/locomo-dev/locomo-dev.json', import.meta.url).pathname;
+  process.env.LOCOMO_FILE ??
+  new URL('../../../shared/datasets/locomo-dev/locomo-dev.json', import.meta.url).pathname;
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
 
 /** "1:56 pm on 8 May, 2023" → ISO time (UTC). */
 export function parseLocomoDate(text: string): string | undefined {
@@ -67,7 +81,12 @@ export function loadLocomo(path = locomoPath()): LocomoConversation[] {
       }
     }
     const questions = sample.qa
-      .map((q, i) => ({ id: `${sample.sample_id}#${i}`, query: q.question, category: q.category, evidence: evidenceIds(q.evidence) }))
+      .map((q, i) => ({
+        id: `${sample.sample_id}#${i}`,
+        query: q.question,
+        category: q.category,
+        evidence: evidenceIds(q.evidence),
+      }))
       .filter((q) => q.evidence.length > 0);
     return { sampleId: sample.sample_id, turns, questions };
   });

@@ -12,7 +12,9 @@ export type SearchRun = (conv: LocomoConversation) => Promise<Map<string, string
 const TENANT = 'bench';
 /** MEMORY_KINDS=all also ranks the extracted records (the comparison in docs/memory.md). */
 const searchKinds =
-  process.env.MEMORY_KINDS === 'all' ? { excludeKinds: SEARCH_EXCLUDED_KINDS } : { kinds: SEARCH_DEFAULT_KINDS };
+  process.env.MEMORY_KINDS === 'all'
+    ? { excludeKinds: SEARCH_EXCLUDED_KINDS }
+    : { kinds: SEARCH_DEFAULT_KINDS };
 const UNCLASSIFIED = 'UNCLASSIFIED';
 
 /** The functions the CLI calls, in process: one store, one user per conversation. */
@@ -30,7 +32,10 @@ export async function inProcessSearch(dataDir: string): Promise<SearchRun> {
     const out = new Map<string, string[][]>();
     for (const q of conv.questions) {
       const hits = await memory.recall(reader, q.query, { k: 25, ...searchKinds });
-      out.set(q.id, hits.map((h) => h.record.sourceIds));
+      out.set(
+        q.id,
+        hits.map((h) => h.record.sourceIds),
+      );
     }
     return out;
   };
@@ -48,7 +53,10 @@ export function cliSearch(dataDir: string): SearchRun {
     return r.stdout;
   };
   return async (conv) => {
-    cli(['import', '--tenant', TENANT, '--user', conv.sampleId], conv.turns.map((t) => JSON.stringify(t)).join('\n'));
+    cli(
+      ['import', '--tenant', TENANT, '--user', conv.sampleId],
+      conv.turns.map((t) => JSON.stringify(t)).join('\n'),
+    );
     const out = cli(
       ['search', '--tenant', TENANT, '--user', conv.sampleId, '--k', '25'],
       conv.questions.map((q) => JSON.stringify({ id: q.id, query: q.query })).join('\n'),
@@ -56,7 +64,10 @@ export function cliSearch(dataDir: string): SearchRun {
     const results = new Map<string, string[][]>();
     for (const line of out.split('\n').filter(Boolean)) {
       const row = JSON.parse(line) as { id: string; hits: { source_ids: string[] }[] };
-      results.set(row.id, row.hits.map((h) => h.source_ids));
+      results.set(
+        row.id,
+        row.hits.map((h) => h.source_ids),
+      );
     }
     return results;
   };

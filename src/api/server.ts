@@ -50,7 +50,10 @@ export async function buildServer(
     reply.header('x-request-id', request.id);
     const auth = request.routeOptions.config.auth;
     if (auth === undefined || auth === 'public') return;
-    const principal = await authenticate(services, request.headers.authorization);
+    const principal = await authenticate(services, request.headers.authorization, {
+      requestId: request.id,
+      route: `${request.method} ${request.routeOptions.url ?? ''}`,
+    });
     if (!auth.includes(principal.role)) {
       throw new EnclaveError(
         'forbidden',

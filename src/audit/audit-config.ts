@@ -31,6 +31,7 @@ export type AuditConfig = z.output<typeof auditConfigSchema> & { signingKeyFile:
 
 export function auditConfig(config: Config, env: NodeJS.ProcessEnv = process.env): AuditConfig {
   const section = configSection(config, 'audit', auditConfigSchema);
-  const signingKeyFile = env.ENCLAVE_AUDIT_SIGNING_KEY || section.signingKeyFile || defaultSigningKeyPath(config.dataDir);
+  const signingKeyFile =
+    env.ENCLAVE_AUDIT_SIGNING_KEY || section.signingKeyFile || defaultSigningKeyPath(config.dataDir);
   return { ...section, signingKeyFile };
 }

@@ -29,11 +29,19 @@ export type AuditEventType = (typeof auditEventTypes)[number];
 
 const text = (max: number) => z.string().min(1).max(max);
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValue),
+    z.record(z.string(), jsonValue),
+  ]),
 );
 
 // Detail keys that would put a secret or content in clear into a log that is kept forever and exported.
-const forbiddenDetailKey = /^(api_?key|key|secret|password|passphrase|token|authorization|prompt|text|content|input|output)$/i;
+const forbiddenDetailKey =
+  /^(api_?key|key|secret|password|passphrase|token|authorization|prompt|text|content|input|output)$/i;
 
 /**
  * One audit entry. Labels are canonical label strings (src/labels); `label` classifies the entry itself, so
@@ -62,7 +70,11 @@ export const auditEntrySchema = z
   .superRefine((entry, ctx) => {
     for (const key of Object.keys(entry.detail ?? {})) {
       if (forbiddenDetailKey.test(key)) {
-        ctx.addIssue({ code: 'custom', path: ['detail', key], message: 'secrets and content must not be logged (hash them)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['detail', key],
+          message: 'secrets and content must not be logged (hash them)',
+        });
       }
     }
   });
@@ -74,7 +86,10 @@ export function canonicalEntry(entry: AuditEntry): string {
   const parsed = auditEntrySchema.safeParse(entry);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new EnclaveError('invalid_request', `Invalid audit entry at ${issue?.path.join('.') || '(root)'}: ${issue?.message}.`);
+    throw new EnclaveError(
+      'invalid_request',
+      `Invalid audit entry at ${issue?.path.join('.') || '(root)'}: ${issue?.message}.`,
+    );
   }
   return canonicalJson(parsed.data);
 }
@@ -84,7 +99,8 @@ export function canonicalEntry(entry: AuditEntry): string {
  * a deleted, reordered or inserted row show up at the first index out of place, not only as a wrong root.
  * `entryText` must already be canonical, which keeps this a string concatenation on the hot verify path.
  */
-export const leafData = (index: number, entryText: string): string => `{"entry":${entryText},"index":${index}}`;
+export const leafData = (index: number, entryText: string): string =>
+  `{"entry":${entryText},"index":${index}}`;
 
 /** `sha256:<hex>` of a prompt or other content that must be attributable but not stored. */
 export const promptSha256 = (content: string): string => 'sha256:' + hash('sha256', content, 'hex');

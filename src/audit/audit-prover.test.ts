@@ -20,7 +20,9 @@ describe('audit prover over the store', () => {
     const log = createStoreAuditLog({ store, signingKey: newSigningKey() });
     // Past 2 * 1024 leaves, so cached perfect subtrees are exercised.
     for (const size of [1, 5, 1024, 1500, 2100]) {
-      const receipts = await Promise.all(Array.from({ length: size - leaves.length }, (_, i) => log.append(sampleEntry(leaves.length + i))));
+      const receipts = await Promise.all(
+        Array.from({ length: size - leaves.length }, (_, i) => log.append(sampleEntry(leaves.length + i))),
+      );
       leaves.push(...receipts.map((r) => r.leafHash));
       roots.set(size, (await log.checkpoint()).rootHash);
     }
@@ -37,7 +39,8 @@ describe('audit prover over the store', () => {
         expect(p.leafHash).toBe(leaves[index]);
         expect(verifyInclusion(index, size, hex(p.leafHash), p.proof.map(hex), hex(root))).toBeUndefined();
         const other = leaves[(index + 1) % size] ?? '';
-        if (size > 1) expect(verifyInclusion(index, size, hex(other), p.proof.map(hex), hex(root))).toBeDefined();
+        if (size > 1)
+          expect(verifyInclusion(index, size, hex(other), p.proof.map(hex), hex(root))).toBeDefined();
       }
     }
   });

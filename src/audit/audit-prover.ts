@@ -52,7 +52,10 @@ export function createAuditProver(repo: AuditRepo): AuditProver {
     const hashes = await repo.leafHashes(from, to);
     const parsed = hashes.map(fromHex);
     if (parsed.length !== to - from || parsed.some((h) => h === undefined)) {
-      throw new EnclaveError('audit_unavailable', 'The stored audit log has gaps or bad hashes; run `enclave audit verify`.');
+      throw new EnclaveError(
+        'audit_unavailable',
+        'The stored audit log has gaps or bad hashes; run `enclave audit verify`.',
+      );
     }
     return parsed as Buffer[];
   }
@@ -75,7 +78,10 @@ export function createAuditProver(repo: AuditRepo): AuditProver {
   async function treeSizeAtMost(size: number): Promise<void> {
     const head = await repo.head();
     if (size > head.treeSize) {
-      throw new EnclaveError('invalid_request', `The audit log has ${head.treeSize} entries; tree size ${size} does not exist yet.`);
+      throw new EnclaveError(
+        'invalid_request',
+        `The audit log has ${head.treeSize} entries; tree size ${size} does not exist yet.`,
+      );
     }
   }
 
@@ -86,13 +92,22 @@ export function createAuditProver(repo: AuditRepo): AuditProver {
       const proof = await Promise.all(ranges.map(rangeHash));
       const [leaf] = await leaves(index, index + 1);
       const rootHash = await rangeHash({ start: 0, end: treeSize });
-      return { index, treeSize, leafHash: toHex(leaf as Buffer), rootHash: toHex(rootHash), proof: proof.map(toHex) };
+      return {
+        index,
+        treeSize,
+        leafHash: toHex(leaf as Buffer),
+        rootHash: toHex(rootHash),
+        proof: proof.map(toHex),
+      };
     },
     async consistencyProof(from, to) {
       const ranges = consistencyRanges(from, to);
       await treeSizeAtMost(to);
       const proof = await Promise.all(ranges.map(rangeHash));
-      const [fromRoot, toRoot] = await Promise.all([rangeHash({ start: 0, end: from }), rangeHash({ start: 0, end: to })]);
+      const [fromRoot, toRoot] = await Promise.all([
+        rangeHash({ start: 0, end: from }),
+        rangeHash({ start: 0, end: to }),
+      ]);
       return { from, to, fromRoot: toHex(fromRoot), toRoot: toHex(toRoot), proof: proof.map(toHex) };
     },
     latestCheckpoint: () => repo.latestCheckpoint(),

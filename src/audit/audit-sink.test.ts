@@ -20,7 +20,10 @@ describe('audit sinks', () => {
     const log = createStoreAuditLog({ store, signingKey: newSigningKey(), sink: createFileSink(path) });
     const receipts = await Promise.all([0, 1, 2].map((n) => log.append(sampleEntry(n))));
     await log.close();
-    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { index: number; leafHash: string });
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; leafHash: string });
     expect(lines.map((l) => [l.index, l.leafHash])).toEqual(receipts.map((r) => [r.index, r.leafHash]));
   });
 

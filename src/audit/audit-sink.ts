@@ -26,7 +26,10 @@ export interface QueuedSinkOptions {
 }
 
 /** A sink that delivers queued lines in order, one batch at a time, retrying with backoff. */
-export function createQueuedSink(deliver: (lines: string[]) => Promise<void>, options: QueuedSinkOptions = {}): AuditSink {
+export function createQueuedSink(
+  deliver: (lines: string[]) => Promise<void>,
+  options: QueuedSinkOptions = {},
+): AuditSink {
   const maxQueue = options.maxQueue ?? 100_000;
   const batchSize = options.batchSize ?? 500;
   const attempts = options.attempts ?? 5;
@@ -45,7 +48,10 @@ export function createQueuedSink(deliver: (lines: string[]) => Promise<void>, op
         } catch (error) {
           if (attempt >= attempts) {
             dropped += batch.length;
-            options.logger?.warn({ err: error, dropped }, 'audit sink delivery failed; lines dropped (the store keeps them)');
+            options.logger?.warn(
+              { err: error, dropped },
+              'audit sink delivery failed; lines dropped (the store keeps them)',
+            );
             break;
           }
           await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 5_000)).unref());
@@ -68,7 +74,10 @@ export function createQueuedSink(deliver: (lines: string[]) => Promise<void>, op
         const excess = queue.length - maxQueue;
         queue = queue.slice(excess);
         dropped += excess;
-        options.logger?.warn({ dropped }, 'audit sink queue full; oldest lines dropped (the store keeps them)');
+        options.logger?.warn(
+          { dropped },
+          'audit sink queue full; oldest lines dropped (the store keeps them)',
+        );
       }
       start();
     },

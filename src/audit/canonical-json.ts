@@ -46,7 +46,8 @@ function writeArray(items: readonly unknown[], seen: Set<object>): string {
 
 function writeObject(object: object, seen: Set<object>): string {
   const prototype: unknown = Object.getPrototypeOf(object);
-  if (prototype !== Object.prototype && prototype !== null) throw refuse('only plain objects can be represented');
+  if (prototype !== Object.prototype && prototype !== null)
+    throw refuse('only plain objects can be represented');
   const record = object as Record<string, unknown>;
   const parts: string[] = [];
   for (const key of Object.keys(record).sort()) {

@@ -26,18 +26,34 @@ export const signedCheckpointSchema = z
 /** The signed bytes: canonical JSON with a version tag, so a signature cannot be replayed for another format. */
 export const checkpointMessage = (c: Omit<SignedCheckpoint, 'signature'>): Buffer =>
   Buffer.from(
-    canonicalJson({ format: 'enclave-audit-checkpoint/1', keyId: c.keyId, rootHash: c.rootHash, time: c.time, treeSize: c.treeSize }),
+    canonicalJson({
+      format: 'enclave-audit-checkpoint/1',
+      keyId: c.keyId,
+      rootHash: c.rootHash,
+      time: c.time,
+      treeSize: c.treeSize,
+    }),
   );
 
-export function signCheckpoint(key: SigningKey, head: { treeSize: number; rootHash: string; time: number }): SignedCheckpoint {
+export function signCheckpoint(
+  key: SigningKey,
+  head: { treeSize: number; rootHash: string; time: number },
+): SignedCheckpoint {
   const unsigned = { ...head, keyId: key.keyId };
-  return { ...unsigned, signature: sign(null, checkpointMessage(unsigned), key.privateKey).toString('base64') };
+  return {
+    ...unsigned,
+    signature: sign(null, checkpointMessage(unsigned), key.privateKey).toString('base64'),
+  };
 }
 
 /** Why the checkpoint's signature is not good under any of `publicKeys`, or undefined when it is. */
-export function checkpointSignatureFailure(checkpoint: SignedCheckpoint, publicKeys: readonly KeyObject[]): string | undefined {
+export function checkpointSignatureFailure(
+  checkpoint: SignedCheckpoint,
+  publicKeys: readonly KeyObject[],
+): string | undefined {
   const key = publicKeys.find((k) => keyIdOf(k) === checkpoint.keyId);
-  if (!key) return `checkpoint at tree size ${checkpoint.treeSize} is signed by unknown key ${checkpoint.keyId}`;
+  if (!key)
+    return `checkpoint at tree size ${checkpoint.treeSize} is signed by unknown key ${checkpoint.keyId}`;
   const signature = Buffer.from(checkpoint.signature, 'base64');
   const good = signature.length === 64 && verify(null, checkpointMessage(checkpoint), key, signature);
   return good ? undefined : `checkpoint at tree size ${checkpoint.treeSize} has a bad signature`;

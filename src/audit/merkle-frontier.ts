@@ -25,7 +25,10 @@ export class MerkleFrontier {
   static fromState(state: FrontierState): MerkleFrontier {
     const nodes = state.nodes.map((hex) => fromHex(hex));
     if (!Number.isSafeInteger(state.size) || state.size < 0 || nodes.length !== popCount(state.size)) {
-      throw new EnclaveError('audit_unavailable', 'The stored audit tree head is malformed; run `enclave audit verify`.');
+      throw new EnclaveError(
+        'audit_unavailable',
+        'The stored audit tree head is malformed; run `enclave audit verify`.',
+      );
     }
     if (nodes.some((n) => n === undefined)) {
       throw new EnclaveError('audit_unavailable', 'The stored audit tree head holds a malformed hash.');

@@ -43,7 +43,9 @@ export function splitPoint(n: number): number {
 }
 
 export const toHex = (value: Uint8Array): string =>
-  (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.length)).toString('hex');
+  (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.length)).toString(
+    'hex',
+  );
 
 /** Parses a hex hash; anything but 64 hex digits is refused, so a malformed hash never compares equal. */
 export function fromHex(value: string): Buffer | undefined {

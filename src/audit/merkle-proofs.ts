@@ -35,7 +35,10 @@ export function inclusionRanges(index: number, size: number): LeafRange[] {
 /** The ranges of the RFC 6962 consistency proof PROOF(from, D[0:to]) (section 2.1.2); 0 < from <= to. */
 export function consistencyRanges(from: number, to: number): LeafRange[] {
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 1 || from > to) {
-    throw new EnclaveError('invalid_request', `No consistency proof from tree size ${from} to ${to} (need 0 < from <= to).`);
+    throw new EnclaveError(
+      'invalid_request',
+      `No consistency proof from tree size ${from} to ${to} (need 0 < from <= to).`,
+    );
   }
   const out: LeafRange[] = [];
   const sub = (m: number, lo: number, hi: number, complete: boolean): void => {

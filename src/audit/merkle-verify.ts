@@ -18,7 +18,11 @@ export function verifyInclusion(
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {
     return `index ${index} is outside a tree of size ${size}`;
   }
-  if (leaf.length !== HASH_BYTES || root.length !== HASH_BYTES || proof.some((p) => p.length !== HASH_BYTES)) {
+  if (
+    leaf.length !== HASH_BYTES ||
+    root.length !== HASH_BYTES ||
+    proof.some((p) => p.length !== HASH_BYTES)
+  ) {
     return 'a hash has the wrong length';
   }
   let fn = index;

@@ -50,7 +50,13 @@ describe('transparency-dev probes', () => {
   });
 
   it.each(inclusionProbes)('inclusion %s', (_name, p) => {
-    const failure = verifyInclusion(p.leafIdx, p.treeSize, b64(p.leafHash), (p.proof ?? []).map(b64), b64(p.root));
+    const failure = verifyInclusion(
+      p.leafIdx,
+      p.treeSize,
+      b64(p.leafHash),
+      (p.proof ?? []).map(b64),
+      b64(p.root),
+    );
     if (p.wantErr) expect(failure).toBeDefined();
     else expect(failure).toBeUndefined();
   });
@@ -63,9 +69,16 @@ describe('transparency-dev probes', () => {
 });
 
 // The eight leaves of RFC 6962's reference tests (certificate-transparency-go and transparency-dev/merkle).
-const rfcLeaves = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(
-  (hex) => leafHash(Buffer.from(hex, 'hex')),
-);
+const rfcLeaves = [
+  '',
+  '00',
+  '10',
+  '2021',
+  '3031',
+  '40414243',
+  '5051525354555657',
+  '606162636465666768696a6b6c6d6e6f',
+].map((hex) => leafHash(Buffer.from(hex, 'hex')));
 const rfcRoots = [
   '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
   'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
@@ -83,9 +96,12 @@ describe('RFC 6962 tree', () => {
     expect(toHex(MerkleFrontier.empty().root())).toBe(toHex(emptyRoot()));
   });
 
-  it.each(rfcRoots.map((root, i) => [i + 1, root] as const))('has the known root for %i leaves', (n, root) => {
-    expect(toHex(rootOf(rfcLeaves.slice(0, n)))).toBe(root);
-  });
+  it.each(rfcRoots.map((root, i) => [i + 1, root] as const))(
+    'has the known root for %i leaves',
+    (n, root) => {
+      expect(toHex(rootOf(rfcLeaves.slice(0, n)))).toBe(root);
+    },
+  );
 
   it('matches the recursive definition for every size up to 70 and survives a state round trip', () => {
     const leaves = Array.from({ length: 70 }, (_, i) => leafHash(`leaf ${i}`));

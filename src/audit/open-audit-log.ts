@@ -21,7 +21,12 @@ export function openAuditLog(config: Config, store: Store, logger?: SinkLogger):
   if (settings.sink?.type === 'file') sink = createFileSink(settings.sink.path, sinkOptions);
   if (settings.sink?.type === 'http') {
     const { url, headers, timeoutMs } = settings.sink;
-    sink = createHttpSink({ url, ...(headers ? { headers } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...sinkOptions });
+    sink = createHttpSink({
+      url,
+      ...(headers ? { headers } : {}),
+      ...(timeoutMs ? { timeoutMs } : {}),
+      ...sinkOptions,
+    });
   }
   const log = createStoreAuditLog({
     store,

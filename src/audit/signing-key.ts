@@ -37,7 +37,9 @@ export function loadOrCreateSigningKey(path: string): SigningKey {
   try {
     privateKey = createPrivateKey(readFileSync(path));
   } catch (cause) {
-    throw new EnclaveError('invalid_request', `The audit signing key ${path} is not a PEM private key.`, { cause });
+    throw new EnclaveError('invalid_request', `The audit signing key ${path} is not a PEM private key.`, {
+      cause,
+    });
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
     throw new EnclaveError('invalid_request', `The audit signing key ${path} is not an Ed25519 key.`);
@@ -53,7 +55,9 @@ export function loadPublicKey(path: string): KeyObject {
     const pem = readFileSync(path);
     key = pem.includes('PRIVATE KEY') ? createPublicKey(createPrivateKey(pem)) : createPublicKey(pem);
   } catch (cause) {
-    throw new EnclaveError('invalid_request', `Cannot read a public key from ${path} (expected PEM).`, { cause });
+    throw new EnclaveError('invalid_request', `Cannot read a public key from ${path} (expected PEM).`, {
+      cause,
+    });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
     throw new EnclaveError('invalid_request', `The public key in ${path} is not an Ed25519 key.`);
@@ -61,4 +65,5 @@ export function loadPublicKey(path: string): KeyObject {
   return key;
 }
 
-export const publicKeyPem = (key: KeyObject): string => key.export({ type: 'spki', format: 'pem' }).toString();
+export const publicKeyPem = (key: KeyObject): string =>
+  key.export({ type: 'spki', format: 'pem' }).toString();

@@ -37,7 +37,10 @@ interface Pending {
 export function frontierOf(head: { treeSize: number; frontier: string }): MerkleFrontier {
   const frontier = MerkleFrontier.fromState(JSON.parse(head.frontier) as { size: number; nodes: string[] });
   if (frontier.size !== head.treeSize) {
-    throw new EnclaveError('audit_unavailable', 'The audit tree head disagrees with itself; run `enclave audit verify`.');
+    throw new EnclaveError(
+      'audit_unavailable',
+      'The audit tree head disagrees with itself; run `enclave audit verify`.',
+    );
   }
   return frontier;
 }
@@ -86,7 +89,11 @@ export function createStoreAuditLog(options: StoreAuditLogOptions): AuditLog {
         });
         sink?.enqueue(rows.map((r) => exportLine(r.index, r.leafHash, r.entry)));
       } catch (cause) {
-        const error = new EnclaveError('audit_unavailable', 'The audit log could not record this operation, so it was not performed.', { cause });
+        const error = new EnclaveError(
+          'audit_unavailable',
+          'The audit log could not record this operation, so it was not performed.',
+          { cause },
+        );
         for (const p of batch) p.reject(error);
       }
     }
@@ -105,13 +112,21 @@ export function createStoreAuditLog(options: StoreAuditLogOptions): AuditLog {
       const frontier = frontierOf(await store.audit.head());
       const latest = await store.audit.latestCheckpoint();
       if (latest && latest.treeSize === frontier.size) return latest;
-      const signed = signCheckpoint(signingKey, { treeSize: frontier.size, rootHash: toHex(frontier.root()), time: now() });
+      const signed = signCheckpoint(signingKey, {
+        treeSize: frontier.size,
+        rootHash: toHex(frontier.root()),
+        time: now(),
+      });
       await store.audit.insertCheckpoint(signed);
       // Another process may have checkpointed the same size first; the stored one is the one to hand out.
       return (await checkpointAt(store.audit, frontier.size)) ?? signed;
     } catch (cause) {
       if (cause instanceof EnclaveError) throw cause;
-      throw new EnclaveError('audit_unavailable', 'Cannot write an audit checkpoint: the store is unavailable.', { cause });
+      throw new EnclaveError(
+        'audit_unavailable',
+        'Cannot write an audit checkpoint: the store is unavailable.',
+        { cause },
+      );
     }
   }
 
@@ -119,7 +134,9 @@ export function createStoreAuditLog(options: StoreAuditLogOptions): AuditLog {
   const timer =
     interval > 0
       ? setInterval(() => {
-          checkpoint().catch((error: unknown) => options.logger?.warn({ err: error }, 'periodic audit checkpoint failed'));
+          checkpoint().catch((error: unknown) =>
+            options.logger?.warn({ err: error }, 'periodic audit checkpoint failed'),
+          );
         }, interval)
       : undefined;
   timer?.unref();

@@ -49,7 +49,10 @@ export class TreeVerifier {
     if (this.fault) return false;
     const expected = this.frontier.size;
     if (index !== expected) {
-      this.fault = { index: expected, problem: `entry ${expected} is missing (the next stored index is ${index})` };
+      this.fault = {
+        index: expected,
+        problem: `entry ${expected} is missing (the next stored index is ${index})`,
+      };
       return false;
     }
     const leaf = leafHash(leafData(index, entryText));
@@ -69,11 +72,17 @@ export class TreeVerifier {
       this.fault =
         headSize > size
           ? { index: size, problem: `the log head says ${headSize} entries but entry ${size} is missing` }
-          : { index: headSize, problem: `entry ${headSize} is beyond the log head (${headSize} entries): it was inserted` };
+          : {
+              index: headSize,
+              problem: `entry ${headSize} is beyond the log head (${headSize} entries): it was inserted`,
+            };
     }
     const beyond = this.pending[0];
     if (!this.fault && beyond) {
-      this.fault = { index: size, problem: `a checkpoint covers ${beyond.treeSize} entries but entry ${size} is missing` };
+      this.fault = {
+        index: size,
+        problem: `a checkpoint covers ${beyond.treeSize} entries but entry ${size} is missing`,
+      };
     }
     const report: VerifyReport = { ok: !this.fault, entries: size, checkpoints: this.checked };
     if (this.fault?.index !== undefined) report.firstBadIndex = this.fault.index;

@@ -11,7 +11,7 @@ describe('verifyExport (offline, no database)', () => {
   const key = newSigningKey();
   let dir = '';
   let cleanup = async (): Promise<void> => undefined;
-  let lines: string[] = [];
+  const lines: string[] = [];
   let checkpointText = '';
 
   beforeAll(async () => {
@@ -41,7 +41,10 @@ describe('verifyExport (offline, no database)', () => {
     expect(await check(lines)).toEqual({ ok: true, entries: 12, checkpoints: 2 });
     const single = checkpointText.split('\n')[1] ?? '';
     expect(await check(lines, single)).toEqual({ ok: true, entries: 12, checkpoints: 1 });
-    expect(await check(lines, `[${checkpointText.split('\n').join(',')}]`)).toMatchObject({ ok: true, checkpoints: 2 });
+    expect(await check(lines, `[${checkpointText.split('\n').join(',')}]`)).toMatchObject({
+      ok: true,
+      checkpoints: 2,
+    });
   });
 
   it('names the first bad index of a modified, deleted or reordered line', async () => {
@@ -58,7 +61,9 @@ describe('verifyExport (offline, no database)', () => {
   });
 
   it('treats a re-serialized (non-canonical) but equal entry as intact', async () => {
-    const pretty = lines.map((l) => JSON.stringify(JSON.parse(l) as unknown, null, 0).replace('{"entry":', '{ "entry" : '));
+    const pretty = lines.map((l) =>
+      JSON.stringify(JSON.parse(l) as unknown, null, 0).replace('{"entry":', '{ "entry" : '),
+    );
     expect(await check(pretty)).toMatchObject({ ok: true });
   });
 
@@ -66,12 +71,18 @@ describe('verifyExport (offline, no database)', () => {
     const [early] = checkpointText.split('\n');
     const real = JSON.parse(early ?? '') as { treeSize: number; rootHash: string; time: number };
     const forged = { ...real, rootHash: 'cd'.repeat(32) };
-    expect(await check(lines, JSON.stringify(forged))).toMatchObject({ ok: false, problem: expect.stringMatching(/bad signature/) as unknown });
+    expect(await check(lines, JSON.stringify(forged))).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/bad signature/) as unknown,
+    });
     // A checkpoint properly signed by another key that claims our key id.
     const other = newSigningKey();
     const foreign = { ...signCheckpoint(other, real), keyId: key.keyId };
     expect(await check(lines, JSON.stringify(foreign))).toMatchObject({ ok: false });
-    expect(await check(lines, checkpointText, newSigningKey().publicKey)).toMatchObject({ ok: false, problem: expect.stringMatching(/unknown key/) as unknown });
+    expect(await check(lines, checkpointText, newSigningKey().publicKey)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/unknown key/) as unknown,
+    });
     expect(readFileSync(join(dir, 'export.jsonl'), 'utf8')).toContain('"index":0');
   });
 });

@@ -19,7 +19,11 @@ const lineSchema = z.object({
  * database: recomputes every leaf and the root at each checkpoint's size. Entries past the last checkpoint are
  * checked against their leaf hashes only, since nothing signed covers them yet.
  */
-export async function verifyExport(jsonlFile: string, checkpointFile: string, publicKey: KeyObject): Promise<VerifyReport> {
+export async function verifyExport(
+  jsonlFile: string,
+  checkpointFile: string,
+  publicKey: KeyObject,
+): Promise<VerifyReport> {
   const checkpoints = await readCheckpoints(checkpointFile);
   const verifier = new TreeVerifier(checkpoints, [publicKey]);
   const lines = createInterface({ input: createReadStream(jsonlFile), crlfDelay: Infinity });
@@ -29,7 +33,13 @@ export async function verifyExport(jsonlFile: string, checkpointFile: string, pu
       if (verifier.failed) break;
       if (raw.trim() === '') continue;
       const line = parseLine(raw);
-      if (!line) return { ...verifier.finish(), ok: false, firstBadIndex: position, problem: `line ${position + 1} is not an export record` };
+      if (!line)
+        return {
+          ...verifier.finish(),
+          ok: false,
+          firstBadIndex: position,
+          problem: `line ${position + 1} is not an export record`,
+        };
       verifier.add(line.index, line.leafHash, canonicalJson(line.entry));
       position += 1;
     }
@@ -57,14 +67,20 @@ export async function readCheckpoints(path: string): Promise<SignedCheckpoint[]>
     values = Array.isArray(whole) ? whole : [whole];
   } catch {
     try {
-      values = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+      values = text
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as unknown);
     } catch (cause) {
-      throw new EnclaveError('invalid_request', `The checkpoint file ${path} is not JSON or JSONL.`, { cause });
+      throw new EnclaveError('invalid_request', `The checkpoint file ${path} is not JSON or JSONL.`, {
+        cause,
+      });
     }
   }
   return values.map((value, i) => {
     const parsed = signedCheckpointSchema.safeParse(value);
-    if (!parsed.success) throw new EnclaveError('invalid_request', `Checkpoint ${i + 1} in ${path} is malformed.`);
+    if (!parsed.success)
+      throw new EnclaveError('invalid_request', `Checkpoint ${i + 1} in ${path} is malformed.`);
     return parsed.data;
   });
 }

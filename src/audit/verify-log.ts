@@ -27,7 +27,8 @@ export async function verifyLog(repo: AuditRepo, publicKeys: readonly KeyObject[
     } catch {
       headRoot = '';
     }
-    if (headRoot !== verifier.root()) return { ...report, ok: false, problem: 'the stored tree head (frontier) does not match the entries' };
+    if (headRoot !== verifier.root())
+      return { ...report, ok: false, problem: 'the stored tree head (frontier) does not match the entries' };
   }
   return report;
 }

@@ -55,7 +55,7 @@ export async function verifyApiKey(
   secret: Buffer,
   key: string,
   now = Date.now(),
-): Promise<{ principal: Principal } | { denied: KeyDenial }> {
+): Promise<{ principal: Principal } | { denied: KeyDenial; tenant?: string }> {
   if (!KEY_PATTERN.test(key)) return { denied: 'malformed' };
   const hash = hashApiKey(secret, key);
   const record = await store.apiKeys.byHash(hash);
@@ -63,8 +63,9 @@ export async function verifyApiKey(
   if (!record || !timingSafeEqual(Buffer.from(record.keyHash, 'hex'), Buffer.from(hash, 'hex'))) {
     return { denied: 'unknown' };
   }
-  if (record.revokedAt !== null) return { denied: 'revoked' };
-  if (record.expiresAt !== null && record.expiresAt <= now) return { denied: 'expired' };
+  if (record.revokedAt !== null) return { denied: 'revoked', tenant: record.tenantId };
+  if (record.expiresAt !== null && record.expiresAt <= now)
+    return { denied: 'expired', tenant: record.tenantId };
   return {
     principal: {
       tenantId: record.tenantId,

@@ -8,7 +8,19 @@ import { roles } from './principal.js';
  */
 
 /** Asymmetric algorithms only: an HMAC algorithm would let anyone holding the (public) key forge tokens. */
-export const oidcAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+export const oidcAlgorithms = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 const claimName = z.string().min(1).max(200);
@@ -41,14 +53,25 @@ const providerSchema = z
         ]),
         /** The first `map` entry (in config order) whose key is among the claim's values gives the role. */
         role: z
-          .object({ claim: claimName, map: z.record(z.string(), z.enum(roles)), default: z.enum(roles).optional() })
+          .object({
+            claim: claimName,
+            map: z.record(z.string(), z.enum(roles)),
+            default: z.enum(roles).optional(),
+          })
           .strict(),
         /** Without `map` the claim holds a banner (`SECRET//SI`); with it, a value looked up in the map. */
         clearance: z
-          .object({ claim: claimName, map: z.record(z.string(), z.string()).optional(), default: z.string().optional() })
+          .object({
+            claim: claimName,
+            map: z.record(z.string(), z.string()).optional(),
+            default: z.string().optional(),
+          })
           .strict(),
         /** Authorizations for access expressions, from a list claim; only values with `prefix`, prefix removed. */
-        authorizations: z.object({ claim: claimName, prefix: z.string().default('') }).strict().optional(),
+        authorizations: z
+          .object({ claim: claimName, prefix: z.string().default('') })
+          .strict()
+          .optional(),
       })
       .strict(),
   })
@@ -56,9 +79,15 @@ const providerSchema = z
   .refine((p) => (p.jwksUrl === undefined) !== (p.jwksFile === undefined), {
     message: 'set exactly one of jwksUrl and jwksFile',
   })
-  .refine((p) => p.jwksUrl === undefined || p.jwksUrl.startsWith('https://') || LOOPBACK.has(new URL(p.jwksUrl).hostname), {
-    message: 'jwksUrl must use https (http is allowed only to a loopback address)',
-  });
+  .refine(
+    (p) =>
+      p.jwksUrl === undefined ||
+      p.jwksUrl.startsWith('https://') ||
+      LOOPBACK.has(new URL(p.jwksUrl).hostname),
+    {
+      message: 'jwksUrl must use https (http is allowed only to a loopback address)',
+    },
+  );
 
 export const oidcConfigSchema = z.object({ providers: z.array(providerSchema).default([]) }).strict();
 export type OidcConfig = z.output<typeof oidcConfigSchema>;

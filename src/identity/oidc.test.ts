@@ -3,7 +3,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload, type CryptoKey } from 'jose';
+import {
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  SignJWT,
+  type JWK,
+  type JWTPayload,
+  type CryptoKey,
+} from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnclaveError } from '../errors/index.js';
 import { createOidcVerifier, type OidcConfigInput, type OidcVerifier } from './oidc.js';
@@ -19,7 +27,12 @@ interface TestKey {
 }
 async function makeKey(kid: string): Promise<TestKey> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }, pem: await exportSPKI(publicKey) };
+  return {
+    kid,
+    privateKey,
+    jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
+    pem: await exportSPKI(publicKey),
+  };
 }
 
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -32,7 +45,11 @@ const goodClaims = (): JWTPayload => ({
   exp: now() + 300,
 });
 
-async function sign(key: TestKey, claims: JWTPayload = goodClaims(), header: Record<string, unknown> = {}): Promise<string> {
+async function sign(
+  key: TestKey,
+  claims: JWTPayload = goodClaims(),
+  header: Record<string, unknown> = {},
+): Promise<string> {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', kid: key.kid, ...header })
     .setIssuer(String(claims.iss ?? ISSUER))
@@ -42,7 +59,10 @@ async function sign(key: TestKey, claims: JWTPayload = goodClaims(), header: Rec
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-function config(keySource: { jwksFile: string } | { jwksUrl: string }, extra: Record<string, unknown> = {}): OidcConfigInput {
+function config(
+  keySource: { jwksFile: string } | { jwksUrl: string },
+  extra: Record<string, unknown> = {},
+): OidcConfigInput {
   return {
     providers: [
       {
@@ -103,9 +123,13 @@ describe('OIDC bearer verification against a local JWKS file', () => {
 
   it('refuses alg none, HS256 keyed with the RSA public key, and a forged signature', async () => {
     const claims = { ...goodClaims(), iss: ISSUER, aud: AUDIENCE };
-    expect(await reason(verifier, `${b64({ alg: 'none', kid: 'k1' })}.${b64(claims)}.`)).toBe('oidc: algorithm not allowed');
+    expect(await reason(verifier, `${b64({ alg: 'none', kid: 'k1' })}.${b64(claims)}.`)).toBe(
+      'oidc: algorithm not allowed',
+    );
     for (const secret of [k1.pem, JSON.stringify(k1.jwk)]) {
-      const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).sign(new TextEncoder().encode(secret));
+      const hs = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+        .sign(new TextEncoder().encode(secret));
       expect(await reason(verifier, hs)).toBe('oidc: algorithm not allowed');
     }
     const [h, p] = (await sign(k1)).split('.');
@@ -115,13 +139,21 @@ describe('OIDC bearer verification against a local JWKS file', () => {
   });
 
   it('pins issuer and audience', async () => {
-    expect(await reason(verifier, await sign(k1, { ...goodClaims(), iss: 'https://evil.example.test' }))).toBe('oidc: wrong issuer');
-    expect(await reason(verifier, await sign(k1, { ...goodClaims(), aud: 'another-api' }))).toBe('oidc: wrong audience');
+    expect(
+      await reason(verifier, await sign(k1, { ...goodClaims(), iss: 'https://evil.example.test' })),
+    ).toBe('oidc: wrong issuer');
+    expect(await reason(verifier, await sign(k1, { ...goodClaims(), aud: 'another-api' }))).toBe(
+      'oidc: wrong audience',
+    );
   });
 
   it('checks exp and nbf with a bounded skew', async () => {
-    expect(await reason(verifier, await sign(k1, { ...goodClaims(), exp: now() - 60 }))).toBe('oidc: expired');
-    expect(await reason(verifier, await sign(k1, { ...goodClaims(), nbf: now() + 120 }))).toBe('oidc: not yet valid');
+    expect(await reason(verifier, await sign(k1, { ...goodClaims(), exp: now() - 60 }))).toBe(
+      'oidc: expired',
+    );
+    expect(await reason(verifier, await sign(k1, { ...goodClaims(), nbf: now() + 120 }))).toBe(
+      'oidc: not yet valid',
+    );
     const { exp: _exp, ...noExp } = goodClaims();
     expect(await reason(verifier, await sign(k1, noExp))).toMatch(/^oidc: claim exp/);
     // Within the 30 s skew both still pass.
@@ -138,16 +170,23 @@ describe('OIDC bearer verification against a local JWKS file', () => {
 
   it('denies when a mapped claim is missing or unmapped', async () => {
     writeFileSync(file, JSON.stringify({ keys: [k1.jwk, k2.jwk] }));
-    const without = (name: string): JWTPayload => Object.fromEntries(Object.entries(goodClaims()).filter(([k]) => k !== name));
+    const without = (name: string): JWTPayload =>
+      Object.fromEntries(Object.entries(goodClaims()).filter(([k]) => k !== name));
     expect(await reason(verifier, await sign(k2, without('sub')))).toBe('oidc: claim missing: sub');
     expect(await reason(verifier, await sign(k2, without('tenant')))).toBe('oidc: claim missing: tenant');
-    expect(await reason(verifier, await sign(k2, without('clearance')))).toBe('oidc: claim missing: clearance');
+    expect(await reason(verifier, await sign(k2, without('clearance')))).toBe(
+      'oidc: claim missing: clearance',
+    );
     expect(await reason(verifier, await sign(k2, without('groups')))).toMatch(/^oidc: no role/);
     expect(await reason(verifier, await sign(k2, { ...goodClaims(), clearance: 'TOP SECRET' }))).toBe(
       "oidc: clearance 'TOP SECRET' is not mapped",
     );
-    expect(await reason(verifier, await sign(k2, { ...goodClaims(), tenant: ['a', 'b'] }))).toMatch(/not a single value/);
-    const admin = await verifier.verify(await sign(k2, { ...goodClaims(), groups: ['enclave-users', 'enclave-admins'] }));
+    expect(await reason(verifier, await sign(k2, { ...goodClaims(), tenant: ['a', 'b'] }))).toMatch(
+      /not a single value/,
+    );
+    const admin = await verifier.verify(
+      await sign(k2, { ...goodClaims(), groups: ['enclave-users', 'enclave-admins'] }),
+    );
     expect(admin.role).toBe('admin'); // first map entry in config order wins
     expect(admin.authorizations).toEqual([]);
   });
@@ -157,10 +196,13 @@ describe('OIDC bearer verification against a local JWKS file', () => {
     const claims = c.providers?.[0]?.claims;
     if (claims) claims.clearance = { claim: 'clearance' };
     const direct = createOidcVerifier(c);
-    expect(await reason(direct, await sign(k2, { ...goodClaims(), clearance: 'SECRET//NF' }))).toBe('oidc: invalid clearance');
-    expect((await direct.verify(await sign(k2, { ...goodClaims(), clearance: 'SECRET//REL TO USA, GBR' }))).clearance).toBe(
-      'SECRET//REL TO USA, GBR',
+    expect(await reason(direct, await sign(k2, { ...goodClaims(), clearance: 'SECRET//NF' }))).toBe(
+      'oidc: invalid clearance',
     );
+    expect(
+      (await direct.verify(await sign(k2, { ...goodClaims(), clearance: 'SECRET//REL TO USA, GBR' })))
+        .clearance,
+    ).toBe('SECRET//REL TO USA, GBR');
   });
 });
 
@@ -168,15 +210,22 @@ describe('OIDC config', () => {
   it('refuses HMAC algorithms, two or no key sources, plain http to a remote host and bad clearances', () => {
     const base = config({ jwksUrl: 'https://idp.example.test/jwks' });
     const provider = base.providers?.[0] ?? {};
-    const bad = (patch: Record<string, unknown>): (() => unknown) => () =>
-      createOidcVerifier({ providers: [{ ...provider, ...patch } as never] });
+    const bad =
+      (patch: Record<string, unknown>): (() => unknown) =>
+      () =>
+        createOidcVerifier({ providers: [{ ...provider, ...patch } as never] });
     expect(bad({ algorithms: ['HS256'] })).toThrow(/Invalid config at oidc\.providers\.0\.algorithms/);
     expect(bad({ jwksFile: '/x' })).toThrow(/exactly one of jwksUrl and jwksFile/);
     expect(bad({ jwksUrl: 'http://idp.example.test/jwks' })).toThrow(/must use https/);
     expect(bad({ jwksUrl: undefined, jwksFile: '/nonexistent/jwks.json' })).toThrow(/cannot be read/);
     expect(bad({ clockSkewSeconds: 3600 })).toThrow(/clockSkewSeconds/);
     expect(
-      bad({ claims: { ...(provider as { claims: object }).claims, clearance: { claim: 'c', map: { x: 'SECRET//BOGUS' } } } }),
+      bad({
+        claims: {
+          ...(provider as { claims: object }).claims,
+          clearance: { claim: 'c', map: { x: 'SECRET//BOGUS' } },
+        },
+      }),
     ).toThrow(/clearance 'SECRET\/\/BOGUS' is not a valid label/);
   });
 });

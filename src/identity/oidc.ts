@@ -32,11 +32,17 @@ const denied = (reason: string, cause?: unknown): EnclaveError =>
 function reasonOf(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
-    const byClaim: Record<string, string> = { nbf: 'not yet valid', iss: 'wrong issuer', aud: 'wrong audience', iat: 'too old' };
+    const byClaim: Record<string, string> = {
+      nbf: 'not yet valid',
+      iss: 'wrong issuer',
+      aud: 'wrong audience',
+      iat: 'too old',
+    };
     return byClaim[error.claim] ?? `claim ${error.claim} ${error.reason}`;
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm not allowed';
-  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) return 'unknown key';
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
+    return 'unknown key';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
   if (error instanceof errors.JWKSTimeout) return 'key set unavailable';
   if (error instanceof errors.JOSEError) return `rejected (${error.code})`;
@@ -66,7 +72,8 @@ function claimValues(payload: JWTPayload, name: string): string[] | undefined {
 function single(payload: JWTPayload, name: string, what: string): string | undefined {
   const values = claimValues(payload, name);
   if (values === undefined) return undefined;
-  if (values.length !== 1 || !SAFE.test(values[0] ?? '')) throw denied(`${what} claim '${name}' is not a single value`);
+  if (values.length !== 1 || !SAFE.test(values[0] ?? ''))
+    throw denied(`${what} claim '${name}' is not a single value`);
   return values[0];
 }
 
@@ -83,9 +90,8 @@ export function mapClaims(p: OidcProviderConfig, payload: JWTPayload): OidcIdent
     tenantId = c.tenant.map ? (own(c.tenant.map, value) ?? fail(`tenant '${value}' is not mapped`)) : value;
   }
   const roleValues = claimValues(payload, c.role.claim) ?? [];
-  const role = (Object.entries(c.role.map).find(([key]) => roleValues.includes(key))?.[1] ?? c.role.default) as
-    | Role
-    | undefined;
+  const role = (Object.entries(c.role.map).find(([key]) => roleValues.includes(key))?.[1] ??
+    c.role.default) as Role | undefined;
   if (role === undefined) fail(`no role: claim '${c.role.claim}' holds no mapped value`);
   const raw = single(payload, c.clearance.claim, 'clearance');
   let banner: string;
@@ -118,16 +124,26 @@ export function createOidcVerifier(input: OidcConfigInput): OidcVerifier {
   const parsed = oidcConfigSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new EnclaveError('invalid_request', `Invalid config at ${['oidc', ...(issue?.path ?? [])].join('.')}: ${issue?.message}.`);
+    throw new EnclaveError(
+      'invalid_request',
+      `Invalid config at ${['oidc', ...(issue?.path ?? [])].join('.')}: ${issue?.message}.`,
+    );
   }
   const providers = new Map<string, { config: OidcProviderConfig; keys: JWTVerifyGetKey }>();
   for (const p of parsed.data.providers) {
     // An unparseable mapped clearance is a config error at start-up, not a per-request surprise.
-    for (const label of [...Object.values(p.claims.clearance.map ?? {}), p.claims.clearance.default ?? 'UNCLASSIFIED']) {
+    for (const label of [
+      ...Object.values(p.claims.clearance.map ?? {}),
+      p.claims.clearance.default ?? 'UNCLASSIFIED',
+    ]) {
       try {
         parseCanonicalLabel(label);
       } catch (cause) {
-        throw new EnclaveError('invalid_request', `Invalid config at oidc: clearance '${label}' is not a valid label.`, { cause });
+        throw new EnclaveError(
+          'invalid_request',
+          `Invalid config at oidc: clearance '${label}' is not a valid label.`,
+          { cause },
+        );
       }
     }
     providers.set(p.issuer, { config: p, keys: providerKeys(p) });

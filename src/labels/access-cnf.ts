@@ -77,7 +77,8 @@ export function toCnf(node: AccessNode | null): Cnf {
 /** Does `a` imply `b`? For monotone CNFs: every clause of `b` contains some clause of `a`. */
 export const implies = (a: Cnf, b: Cnf): boolean => b.every((cb) => a.some((ca) => isSubset(ca, cb)));
 
-export const evaluateCnf = (cnf: Cnf, has: (token: string) => boolean): boolean => cnf.every((c) => c.some(has));
+export const evaluateCnf = (cnf: Cnf, has: (token: string) => boolean): boolean =>
+  cnf.every((c) => c.some(has));
 
 export const cnfEquals = (a: Cnf, b: Cnf): boolean =>
   a.length === b.length && a.every((c, i) => compareClauses(c, b[i] ?? []) === 0);
@@ -85,7 +86,9 @@ export const cnfEquals = (a: Cnf, b: Cnf): boolean =>
 /** The canonical text: `A&(B|C)`; a single clause needs no parentheses (`B|C`). */
 export function renderCnf(cnf: Cnf): string {
   if (cnf.length === 1) return (cnf[0] ?? []).map(quoteToken).join('|');
-  return cnf.map((c) => (c.length === 1 ? quoteToken(c[0] ?? '') : `(${c.map(quoteToken).join('|')})`)).join('&');
+  return cnf
+    .map((c) => (c.length === 1 ? quoteToken(c[0] ?? '') : `(${c.map(quoteToken).join('|')})`))
+    .join('&');
 }
 
 const cache = new Map<string, Cnf>();

@@ -33,7 +33,9 @@ function outcome(expression: string, auths: string[][]): string {
 
 describe('Apache Accumulo access expression test data', () => {
   const cases = dataSets.flatMap((d) =>
-    d.tests.flatMap((t) => t.expressions.map((e) => ({ set: d.description, auths: d.auths, e, want: t.expectedResult }))),
+    d.tests.flatMap((t) =>
+      t.expressions.map((e) => ({ set: d.description, auths: d.auths, e, want: t.expectedResult })),
+    ),
   );
 
   it('holds all 242 cases', () => {
@@ -63,7 +65,10 @@ describe('access expression normal form', () => {
     expect(() => accessCnf(blowUp)).toThrow(/too complex/);
   });
 
-  const token = fc.oneof(fc.constantFrom('A', 'B', 'C', 'D', 'E'), fc.constantFrom('a b', 'x"y', '五', 'p\\q'));
+  const token = fc.oneof(
+    fc.constantFrom('A', 'B', 'C', 'D', 'E'),
+    fc.constantFrom('a b', 'x"y', '五', 'p\\q'),
+  );
   const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
     e: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },

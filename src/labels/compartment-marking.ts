@@ -44,7 +44,8 @@ export function parseCompartments(text: string, allowSpacedRoot: boolean, contex
     out.push(root);
     for (const part of rest) {
       const [comp = '', ...subs] = part.split(' ');
-      if (![comp, ...subs].every((w) => WORD.test(w))) invalidLabel(`malformed compartment '${element}' in '${context}'`);
+      if (![comp, ...subs].every((w) => WORD.test(w)))
+        invalidLabel(`malformed compartment '${element}' in '${context}'`);
       out.push(`${root}-${comp}`, ...subs.map((s) => `${root}-${comp}-${s}`));
     }
   }

@@ -14,7 +14,10 @@ import { labelScheme } from './scheme.js';
  * non-US and joint classifications (ownerProducer ≠ USA), FGI source markings, atomic-energy markings
  * (RD/FRD/UCNI), DISPLAY ONLY, the obsolete EYES ONLY, and ACCM non-IC markings.
  */
-const xml = readFileSync(new URL('../../../shared/datasets/markings/ism-testConfig.xml', import.meta.url), 'utf8');
+const xml = readFileSync(
+  new URL('../../../shared/datasets/markings/ism-testConfig.xml', import.meta.url),
+  'utf8',
+);
 
 interface Vector {
   name: string;
@@ -25,14 +28,28 @@ interface Vector {
 const vectors: Vector[] = [...xml.matchAll(/<test [^>]*>([\s\S]*?)<\/test>/g)].map(([, body = '']) => ({
   name: /<name>(.*?)<\/name>/.exec(body)?.[1] ?? '',
   attrs: Object.fromEntries(
-    [...(/<sampleAttributes([\s\S]*?)\/>/.exec(body)?.[1] ?? '').matchAll(/ism:(\w+)=(['"])(.*?)\2/g)].map((m) => [m[1], m[3]]),
+    [...(/<sampleAttributes([\s\S]*?)\/>/.exec(body)?.[1] ?? '').matchAll(/ism:(\w+)=(['"])(.*?)\2/g)].map(
+      (m) => [m[1], m[3]],
+    ),
   ),
   banner: /<banner[^>]*>(.*?)<\/banner>/.exec(body)?.[1] ?? '',
   portion: /<portion[^>]*>(.*?)<\/portion>/.exec(body)?.[1],
 }));
 
-const AUTHORITY = ['classifiedBy', 'classificationReason', 'declassException', 'derivativelyClassifiedBy', 'derivedFrom', 'declassDate'];
-const LEVELS: Record<string, string> = { U: 'UNCLASSIFIED', C: 'CONFIDENTIAL', S: 'SECRET', TS: 'TOP SECRET' };
+const AUTHORITY = [
+  'classifiedBy',
+  'classificationReason',
+  'declassException',
+  'derivativelyClassifiedBy',
+  'derivedFrom',
+  'declassDate',
+];
+const LEVELS: Record<string, string> = {
+  U: 'UNCLASSIFIED',
+  C: 'CONFIDENTIAL',
+  S: 'SECRET',
+  TS: 'TOP SECRET',
+};
 
 function toLabel(attrs: Record<string, string>): Label | string {
   const list = (name: string): string[] => (attrs[name] ?? '').split(' ').filter(Boolean);
@@ -43,7 +60,15 @@ function toLabel(attrs: Record<string, string>): Label | string {
   const dissem = list('disseminationControls');
   if (dissem.includes('DISPLAYONLY')) return 'DISPLAY ONLY';
   if (dissem.includes('EYES')) return 'EYES ONLY';
-  const known = ['classification', 'ownerProducer', 'SCIcontrols', 'SARIdentifier', 'disseminationControls', 'releasableTo', ...AUTHORITY];
+  const known = [
+    'classification',
+    'ownerProducer',
+    'SCIcontrols',
+    'SARIdentifier',
+    'disseminationControls',
+    'releasableTo',
+    ...AUTHORITY,
+  ];
   const other = Object.keys(attrs).filter((k) => !known.includes(k));
   if (other.length > 0) throw new Error(`vector uses unmapped attributes ${other.join(', ')}`);
   return {

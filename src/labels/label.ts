@@ -48,12 +48,15 @@ function checkCompartment(token: string): void {
   const scheme = labelScheme();
   const sar = SAR_TOKEN.exec(token);
   if (sar) {
-    if (scheme.sarPrograms && !scheme.sarPrograms.has(sar[1] ?? '')) invalidLabel(`unknown SAP program '${sar[1]}'`);
+    if (scheme.sarPrograms && !scheme.sarPrograms.has(sar[1] ?? ''))
+      invalidLabel(`unknown SAP program '${sar[1]}'`);
     return;
   }
   const sci = SCI_TOKEN.exec(token);
   if (!sci || !scheme.sciControls.has(sci[1] ?? '')) {
-    invalidLabel(`unknown compartment '${token}' (SCI control systems: ${[...scheme.sciControls].join(', ')}; SAP as SAR-<program>)`);
+    invalidLabel(
+      `unknown compartment '${token}' (SCI control systems: ${[...scheme.sciControls].join(', ')}; SAP as SAR-<program>)`,
+    );
   }
 }
 
@@ -86,7 +89,9 @@ export function toEffectiveUncached(label: Label): Effective {
   const scheme = labelScheme();
   const rank = scheme.rank.get(label.level);
   if (rank === undefined) {
-    return invalidLabel(`unknown level '${label.level}' (levels: ${scheme.levels.map((l) => l.name).join(', ')})`);
+    return invalidLabel(
+      `unknown level '${label.level}' (levels: ${scheme.levels.map((l) => l.name).join(', ')})`,
+    );
   }
   for (const c of label.compartments) checkCompartment(c);
   const compartments = withParents(label.compartments);
@@ -102,7 +107,8 @@ export function toEffectiveUncached(label: Label): Effective {
     if (name === NOFORN) noforn = true;
     else (spec.rollUp === 'intersection' ? permissive : restrictive).push(name);
     const cap = scheme.capped.find((c) => c.name === name);
-    if (cap && rank > cap.maxRank) invalidLabel(`${name} applies only at ${scheme.levels[cap.maxRank]?.name} or lower`);
+    if (cap && rank > cap.maxRank)
+      invalidLabel(`${name} applies only at ${scheme.levels[cap.maxRank]?.name} or lower`);
   }
   let allowed: string[] | null = null;
   if (label.releasableTo.length > 0) {
@@ -110,7 +116,8 @@ export function toEffectiveUncached(label: Label): Effective {
     allowed = expandCountries(label.releasableTo);
     if (!allowed.includes('USA')) invalidLabel('a REL TO list must include USA');
   } else if (noforn) allowed = ['USA'];
-  if (permissive.length > 0 && allowed?.length === 1) invalidLabel(`${permissive.join(', ')} cannot be combined with NOFORN`);
+  if (permissive.length > 0 && allowed?.length === 1)
+    invalidLabel(`${permissive.join(', ')} cannot be combined with NOFORN`);
   return close({
     rank,
     compartments,
@@ -126,7 +133,9 @@ export function close(e: Effective): Effective {
   const implied = labelScheme()
     .capped.filter((c) => e.rank > c.maxRank)
     .map((c) => c.name);
-  const restrictive = implied.every((n) => e.restrictive.includes(n)) ? e.restrictive : sortUnique([...e.restrictive, ...implied]);
+  const restrictive = implied.every((n) => e.restrictive.includes(n))
+    ? e.restrictive
+    : sortUnique([...e.restrictive, ...implied]);
   const permissive = e.allowed?.length === 1 ? [] : e.permissive;
   return restrictive === e.restrictive && permissive === e.permissive ? e : { ...e, restrictive, permissive };
 }

@@ -5,7 +5,7 @@ import { dominates, glb, lub } from './lattice.js';
 import { normalizeLabel, type Label } from './label.js';
 import { parseBanner, parsePortion } from './marking-parse.js';
 import { renderBanner, renderPortion } from './marking-render.js';
-import { arbLabel } from './test-arbitraries.js';
+import { arbLabel } from '../../test/support/label-arbitraries.js';
 
 const b = parseCanonicalLabel;
 const same = (x: Label, y: Label): boolean => canonicalLabel(x) === canonicalLabel(y);
@@ -22,7 +22,11 @@ describe('CAPCO roll-up', () => {
     ['UNCLASSIFIED//FOUO', 'UNCLASSIFIED', 'UNCLASSIFIED//FOUO'],
     ['SECRET//RELIDO', 'SECRET//NOFORN', 'SECRET//NOFORN'],
     ['SECRET//REL TO USA, GBR/RELIDO', 'SECRET//REL TO USA, GBR', 'SECRET//REL TO USA, GBR'],
-    ['SECRET//REL TO USA, GBR/RELIDO', 'SECRET//REL TO USA, AUS, GBR/RELIDO', 'SECRET//REL TO USA, GBR/RELIDO'],
+    [
+      'SECRET//REL TO USA, GBR/RELIDO',
+      'SECRET//REL TO USA, AUS, GBR/RELIDO',
+      'SECRET//REL TO USA, GBR/RELIDO',
+    ],
     ['SECRET//REL TO USA, GBR/RELIDO', 'SECRET//REL TO USA, AUS/RELIDO', 'SECRET//NOFORN'],
     ['TOP SECRET//SI-G ABCD', 'SECRET//SI-G ACDE/TK', 'TOP SECRET//SI-G ABCD ACDE/TK'],
     ['SECRET ACCESS=A', 'SECRET ACCESS=B|C', 'SECRET ACCESS=A&(B|C)'],

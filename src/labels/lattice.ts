@@ -46,7 +46,8 @@ export function lub(a: Label, b: Label): Label {
       compartments: union(x.compartments, y.compartments),
       restrictive: union(x.restrictive, y.restrictive),
       permissive: intersection(x.permissive, y.permissive),
-      allowed: x.allowed === null ? y.allowed : y.allowed === null ? x.allowed : intersection(x.allowed, y.allowed),
+      allowed:
+        x.allowed === null ? y.allowed : y.allowed === null ? x.allowed : intersection(x.allowed, y.allowed),
       access: and(x.access, y.access),
     }),
   );

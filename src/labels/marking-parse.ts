@@ -20,16 +20,20 @@ export function parseMarking(raw: string, form: MarkingForm): Label {
   if (/[^\x20-\x7e]/.test(raw)) invalidLabel('marking contains a non-ASCII character');
   let text = raw.trim();
   if (form === 'portion') {
-    if (!text.startsWith('(') || !text.endsWith(')')) invalidLabel(`portion mark '${text}' must be in parentheses, e.g. (S//NF)`);
+    if (!text.startsWith('(') || !text.endsWith(')'))
+      invalidLabel(`portion mark '${text}' must be in parentheses, e.g. (S//NF)`);
     text = text.slice(1, -1);
   }
   if (text === '') invalidLabel('empty marking');
-  if (text.startsWith('//')) invalidLabel(`'${text}' is a non-US or joint classification, which is not supported`);
+  if (text.startsWith('//'))
+    invalidLabel(`'${text}' is a non-US or joint classification, which is not supported`);
   const scheme = labelScheme();
   const [levelText = '', ...segments] = text.split('//');
   const level = scheme.levels.find((l) => (form === 'banner' ? l.name : l.portion) === levelText);
   if (!level) {
-    const other = scheme.levels.find((l) => (form === 'banner' ? l.portion : l.name) === levelText.toUpperCase());
+    const other = scheme.levels.find(
+      (l) => (form === 'banner' ? l.portion : l.name) === levelText.toUpperCase(),
+    );
     const hint = other ? ` (in a ${form} write ${form === 'banner' ? other.name : other.portion})` : '';
     return invalidLabel(`unknown classification '${levelText}' in '${text}'${hint}`);
   }
@@ -39,7 +43,9 @@ export function parseMarking(raw: string, form: MarkingForm): Label {
   let stage = -1; // 0 SCI, 1 SAP, 2 dissemination, 3 non-IC
   const enter = (next: number, segment: string): void => {
     if (next <= stage) {
-      invalidLabel(`'${segment}' is out of order in '${text}': write level//SCI//SAR-…//dissemination//non-IC, each once`);
+      invalidLabel(
+        `'${segment}' is out of order in '${text}': write level//SCI//SAR-…//dissemination//non-IC, each once`,
+      );
     }
     stage = next;
   };
@@ -59,7 +65,8 @@ export function parseMarking(raw: string, form: MarkingForm): Label {
         if (item.startsWith(`${REL_TO} `)) {
           if (releasableTo.length > 0) invalidLabel(`REL TO appears twice in '${text}'`);
           const list = item.slice(REL_TO.length + 1).split(/, ?/);
-          if (list.some((c) => c === '')) invalidLabel(`malformed REL TO list '${item}' (write REL TO USA, GBR)`);
+          if (list.some((c) => c === ''))
+            invalidLabel(`malformed REL TO list '${item}' (write REL TO USA, GBR)`);
           releasableTo.push(...list);
           itemCategory = 2;
         } else {
@@ -77,7 +84,8 @@ export function parseMarking(raw: string, form: MarkingForm): Label {
       enter(category ?? 2, segment);
     }
   }
-  if (new Set(compartments).size !== compartments.length) invalidLabel(`a compartment appears twice in '${text}'`);
+  if (new Set(compartments).size !== compartments.length)
+    invalidLabel(`a compartment appears twice in '${text}'`);
   return normalizeLabel({ level: level.name, compartments, controls, releasableTo });
 }
 

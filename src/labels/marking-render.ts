@@ -32,7 +32,8 @@ export function renderMarking(input: Label, form: MarkingForm): string {
     for (const spec of scheme.controls) {
       if (spec.category !== category) continue;
       if (spec.name === REL_TO) {
-        if (label.releasableTo.length > 0) items.push(`${REL_TO} ${orderCountries(label.releasableTo).join(', ')}`);
+        if (label.releasableTo.length > 0)
+          items.push(`${REL_TO} ${orderCountries(label.releasableTo).join(', ')}`);
       } else if (label.controls.includes(spec.name)) items.push(form === 'banner' ? spec.name : spec.portion);
     }
     if (items.length > 0) segments.push(items.join('/'));

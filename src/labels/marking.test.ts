@@ -23,7 +23,9 @@ describe('markings', () => {
     expect(label).toEqual({ level: 'SECRET', compartments: ['SI'], controls: ['NOFORN'], releasableTo: [] });
     expect(renderPortion(label)).toBe('(S//SI//NF)');
     expect(parsePortion('(S//NF)')).toEqual(parseBanner('SECRET//NOFORN'));
-    expect(renderBanner(parsePortion('(TS//SI/TK//OC/REL TO USA, GBR//DS)'))).toBe('TOP SECRET//SI/TK//ORCON/REL TO USA, GBR//LIMDIS');
+    expect(renderBanner(parsePortion('(TS//SI/TK//OC/REL TO USA, GBR//DS)'))).toBe(
+      'TOP SECRET//SI/TK//ORCON/REL TO USA, GBR//LIMDIS',
+    );
     expect(renderBanner(parsePortion('(CUI)'))).toBe('CUI');
   });
 
@@ -79,13 +81,19 @@ describe('markings', () => {
   });
 
   it('refuses invalid label objects too', () => {
-    expect(refusal(() => normalizeLabel({ level: 'SECRET', compartments: ['ZZ'], controls: [], releasableTo: [] }))).toMatch(
-      /unknown compartment 'ZZ'/,
-    );
-    expect(refusal(() => normalizeLabel({ level: 'HUSH', compartments: [], controls: [], releasableTo: [] }))).toMatch(/unknown level/);
-    expect(refusal(() => normalizeLabel({ level: 'SECRET', compartments: [], controls: ['REL TO'], releasableTo: [] }))).toMatch(
-      /unknown dissemination control/,
-    );
+    expect(
+      refusal(() =>
+        normalizeLabel({ level: 'SECRET', compartments: ['ZZ'], controls: [], releasableTo: [] }),
+      ),
+    ).toMatch(/unknown compartment 'ZZ'/);
+    expect(
+      refusal(() => normalizeLabel({ level: 'HUSH', compartments: [], controls: [], releasableTo: [] })),
+    ).toMatch(/unknown level/);
+    expect(
+      refusal(() =>
+        normalizeLabel({ level: 'SECRET', compartments: [], controls: ['REL TO'], releasableTo: [] }),
+      ),
+    ).toMatch(/unknown dissemination control/);
   });
 });
 
@@ -96,7 +104,9 @@ describe('canonical form', () => {
     expect(canonicalLabel(label)).toBe('SECRET//SI//NOFORN ACCESS=A&(B|C)');
     expect(canonicalLabel(parseCanonicalLabel('SECRET ACCESS='))).toBe('SECRET');
     expect(canonicalLabel(UNCLASSIFIED)).toBe('UNCLASSIFIED');
-    expect(canonicalLabel({ level: 'SECRET', compartments: ['SI-G-ABCD'], controls: [], releasableTo: [] })).toBe('SECRET//SI-G ABCD');
+    expect(
+      canonicalLabel({ level: 'SECRET', compartments: ['SI-G-ABCD'], controls: [], releasableTo: [] }),
+    ).toBe('SECRET//SI-G ABCD');
     expect(refusal(() => parseCanonicalLabel('SECRET ACCESS=A&'))).toMatch(/Invalid access expression/);
     expect(refusal(() => parseCanonicalLabel('SECRET ACCESS=A|B&C'))).toMatch(/cannot be mixed/);
   });
@@ -125,8 +135,17 @@ describe('configurable scheme', () => {
   });
 
   it('refuses a bad configuration with the path to fix', () => {
-    expect(() => createLabelScheme({ controls: [{ name: 'ORCON', portion: 'OC' }] })).toThrow(/NOFORN and the REL TO marker/);
-    expect(() => createLabelScheme({ levels: [{ name: 'A', portion: 'X' }, { name: 'B', portion: 'X' }] })).toThrow(/used twice/);
+    expect(() => createLabelScheme({ controls: [{ name: 'ORCON', portion: 'OC' }] })).toThrow(
+      /NOFORN and the REL TO marker/,
+    );
+    expect(() =>
+      createLabelScheme({
+        levels: [
+          { name: 'A', portion: 'X' },
+          { name: 'B', portion: 'X' },
+        ],
+      }),
+    ).toThrow(/used twice/);
     expect(() => createLabelScheme({ sciControls: ['si'] })).toThrow(/Invalid config at labels/);
   });
 });

@@ -23,7 +23,10 @@ const controlSchema = z.object({
 export const labelSchemeConfigSchema = z
   .object({
     /** Lowest first. */
-    levels: z.array(z.object({ name: token, portion: token })).min(2).optional(),
+    levels: z
+      .array(z.object({ name: token, portion: token }))
+      .min(2)
+      .optional(),
     /** The lowest level at which SCI and SAP compartments may be applied. */
     classifiedFrom: z.string().optional(),
     sciControls: z.array(z.string().regex(/^[A-Z0-9]+$/)).optional(),
@@ -32,7 +35,9 @@ export const labelSchemeConfigSchema = z
     /** CAPCO order; must contain NOFORN and the position marker `REL TO`. */
     controls: z.array(controlSchema).optional(),
     countries: z.array(z.string().regex(/^[A-Z]{3}$/)).optional(),
-    tetragraphs: z.record(z.string().regex(/^[A-Z]{4}$/), z.array(z.string().regex(/^[A-Z]{3}$/)).nullable()).optional(),
+    tetragraphs: z
+      .record(z.string().regex(/^[A-Z]{4}$/), z.array(z.string().regex(/^[A-Z]{3}$/)).nullable())
+      .optional(),
   })
   .strict();
 export type LabelSchemeConfig = z.input<typeof labelSchemeConfigSchema>;
@@ -96,7 +101,8 @@ export function createLabelScheme(input: LabelSchemeConfig = {}): LabelScheme {
     c.controls ??
     DEFAULT_CONTROLS.map((d) => controlSchema.parse(d.maxLevel ? { ...d, maxLevel: levels[0]?.name } : d));
   const names = controls.map((x) => x.name);
-  if (!names.includes(NOFORN) || !names.includes(REL_TO)) bad('controls must include NOFORN and the REL TO marker');
+  if (!names.includes(NOFORN) || !names.includes(REL_TO))
+    bad('controls must include NOFORN and the REL TO marker');
   // A token meaning two things (a level's portion mark equal to a control's) would make parsing ambiguous.
   const seen = new Set<string>();
   for (const x of [...levels, ...controls]) {
@@ -117,7 +123,9 @@ export function createLabelScheme(input: LabelSchemeConfig = {}): LabelScheme {
     controls,
     controlByName: new Map(controls.map((x) => [x.name, x])),
     controlByPortion: new Map(controls.map((x) => [x.portion, x])),
-    capped: controls.flatMap((x) => (x.maxLevel === undefined ? [] : [{ name: x.name, maxRank: levelRank(x.maxLevel) }])),
+    capped: controls.flatMap((x) =>
+      x.maxLevel === undefined ? [] : [{ name: x.name, maxRank: levelRank(x.maxLevel) }],
+    ),
     countries,
     tetragraphs: new Map(Object.entries(c.tetragraphs ?? DEFAULT_TETRAGRAPHS)),
   };
@@ -129,7 +137,12 @@ let active = createLabelScheme();
 export let UNCLASSIFIED: Label = lowest(active);
 
 function lowest(scheme: LabelScheme): Label {
-  return Object.freeze({ level: scheme.levels[0]?.name ?? '', compartments: [], controls: [], releasableTo: [] });
+  return Object.freeze({
+    level: scheme.levels[0]?.name ?? '',
+    compartments: [],
+    controls: [],
+    releasableTo: [],
+  });
 }
 
 export const labelScheme = (): LabelScheme => active;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { labelId } from '../store/repos/label-repo.js';
 import { canonicalLabel, parseCanonicalLabel } from './canonical.js';
 import type { Clearance } from './label.js';
-import { arbLabel } from './test-arbitraries.js';
+import { arbLabel } from '../../test/support/label-arbitraries.js';
 import { canRead, intersectClearance, visibleLabelIds } from './visibility.js';
 
 const clearance = (label: string, authorizations: string[] = []): Clearance => ({
@@ -44,7 +44,13 @@ describe('canRead', () => {
 });
 
 describe('visibleLabelIds', () => {
-  const entries = ['UNCLASSIFIED', 'SECRET//NOFORN', 'TOP SECRET//SI', 'SECRET ACCESS=X', 'CONFIDENTIAL//REL TO USA, GBR'];
+  const entries = [
+    'UNCLASSIFIED',
+    'SECRET//NOFORN',
+    'TOP SECRET//SI',
+    'SECRET ACCESS=X',
+    'CONFIDENTIAL//REL TO USA, GBR',
+  ];
   const catalog = [...entries, 'NOT A LABEL'].map((canonical) => ({ id: labelId(canonical), canonical }));
 
   it('returns the ids the clearance may read, in catalogue order, and skips entries that do not parse', () => {
@@ -59,11 +65,18 @@ describe('visibleLabelIds', () => {
 
   it('agrees with canRead on random catalogues', () => {
     fc.assert(
-      fc.property(fc.array(arbLabel, { maxLength: 20 }), arbLabel, fc.subarray(['A', 'B', 'C', 'x y']), (labels, c, auths) => {
-        const cl = { label: c, authorizations: auths };
-        const cat = labels.map((l, i) => ({ id: `l${i}`, canonical: canonicalLabel(l) }));
-        expect(visibleLabelIds(cat, cl)).toEqual(cat.filter((_, i) => canRead(cl, labels[i] ?? c)).map((e) => e.id));
-      }),
+      fc.property(
+        fc.array(arbLabel, { maxLength: 20 }),
+        arbLabel,
+        fc.subarray(['A', 'B', 'C', 'x y']),
+        (labels, c, auths) => {
+          const cl = { label: c, authorizations: auths };
+          const cat = labels.map((l, i) => ({ id: `l${i}`, canonical: canonicalLabel(l) }));
+          expect(visibleLabelIds(cat, cl)).toEqual(
+            cat.filter((_, i) => canRead(cl, labels[i] ?? c)).map((e) => e.id),
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -81,15 +94,22 @@ describe('intersectClearance (agent acting for a user)', () => {
 
   it('never lets the pair read what either alone could not', () => {
     fc.assert(
-      fc.property(arbLabel, arbLabel, arbLabel, fc.subarray(['A', 'B', 'C']), fc.subarray(['A', 'B', 'C']), (a, u, l, aa, ua) => {
-        const agent = { label: a, authorizations: aa };
-        const user = { label: u, authorizations: ua };
-        const both = canRead(intersectClearance(agent, user), l);
-        const each = canRead(agent, l) && canRead(user, l);
-        if (both) expect(each).toBe(true);
-        // Without a need-to-know expression the intersection is exact.
-        if (l.access === undefined) expect(both).toBe(each);
-      }),
+      fc.property(
+        arbLabel,
+        arbLabel,
+        arbLabel,
+        fc.subarray(['A', 'B', 'C']),
+        fc.subarray(['A', 'B', 'C']),
+        (a, u, l, aa, ua) => {
+          const agent = { label: a, authorizations: aa };
+          const user = { label: u, authorizations: ua };
+          const both = canRead(intersectClearance(agent, user), l);
+          const each = canRead(agent, l) && canRead(user, l);
+          if (both) expect(each).toBe(true);
+          // Without a need-to-know expression the intersection is exact.
+          if (l.access === undefined) expect(both).toBe(each);
+        },
+      ),
       { numRuns: 400 },
     );
   });

@@ -37,7 +37,10 @@ export const canRead = (clearance: Clearance, label: Label): boolean =>
  * arguments, so callers may cache it per (clearance, catalogue version); parsed labels are memoized by their
  * canonical text. An entry that no longer parses (vocabulary changed) is invisible: fail closed.
  */
-export function visibleLabelIds(catalog: readonly { id: string; canonical: string }[], clearance: Clearance): string[] {
+export function visibleLabelIds(
+  catalog: readonly { id: string; canonical: string }[],
+  clearance: Clearance,
+): string[] {
   const c = toEffective(clearance.label);
   const auths = authSet(clearance.authorizations);
   const ids: string[] = [];
@@ -70,5 +73,8 @@ export function intersectClearance(agent: Clearance, user: Clearance): Clearance
     access: [],
   });
   const userAuths = authSet(user.authorizations);
-  return { label, authorizations: Object.freeze([...new Set(agent.authorizations.filter((x) => userAuths.has(x)))].sort()) };
+  return {
+    label,
+    authorizations: Object.freeze([...new Set(agent.authorizations.filter((x) => userAuths.has(x)))].sort()),
+  };
 }

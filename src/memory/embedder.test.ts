@@ -6,7 +6,14 @@ describe('OpenAI-compatible embedder', () => {
     let body: unknown;
     const fetchStub = (async (_url: unknown, init?: RequestInit) => {
       body = JSON.parse(String(init?.body));
-      return new Response(JSON.stringify({ data: [{ index: 1, embedding: [0, 1] }, { index: 0, embedding: [1, 0] }] }));
+      return new Response(
+        JSON.stringify({
+          data: [
+            { index: 1, embedding: [0, 1] },
+            { index: 0, embedding: [1, 0] },
+          ],
+        }),
+      );
     }) as typeof fetch;
     const e = openAiEmbedder({ baseUrl: 'http://127.0.0.1:1/v1/', model: 'm', fetch: fetchStub });
     const [a, b] = await e.embed(['x', 'y']);
@@ -17,6 +24,8 @@ describe('OpenAI-compatible embedder', () => {
 
   it('rejects an answer of the wrong shape', async () => {
     const fetchStub = (async () => new Response('{"data":[]}')) as typeof fetch;
-    await expect(openAiEmbedder({ baseUrl: 'http://x/v1', model: 'm', fetch: fetchStub }).embed(['x'])).rejects.toThrow(/unexpected shape/u);
+    await expect(
+      openAiEmbedder({ baseUrl: 'http://x/v1', model: 'm', fetch: fetchStub }).embed(['x']),
+    ).rejects.toThrow(/unexpected shape/u);
   });
 });

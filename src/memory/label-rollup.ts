@@ -1,5 +1,12 @@
 import { EnclaveError } from '../errors/index.js';
-import { canonicalLabel, lub, parseBanner, parseCanonicalLabel, visibleLabelIds, type Clearance } from '../labels/index.js';
+import {
+  canonicalLabel,
+  lub,
+  parseBanner,
+  parseCanonicalLabel,
+  visibleLabelIds,
+  type Clearance,
+} from '../labels/index.js';
 import type { LabelRepo } from '../store/repos/label-repo.js';
 import type { ReadScope } from '../store/repos/memory-repo.js';
 import type { LubLabels } from './memory-writer.js';
@@ -25,6 +32,10 @@ export async function labelIdOfBanner(labels: LabelRepo, banner: string): Promis
 }
 
 /** The read scope of a clearance: the catalogue's labels it may read, for the WHERE clause. */
-export async function readScopeFor(labels: LabelRepo, tenantId: string, clearance: Clearance): Promise<ReadScope> {
+export async function readScopeFor(
+  labels: LabelRepo,
+  tenantId: string,
+  clearance: Clearance,
+): Promise<ReadScope> {
   return { tenantId, labelIds: visibleLabelIds(await labels.list(), clearance) };
 }

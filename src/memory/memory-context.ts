@@ -23,7 +23,11 @@ export function memoryContext(hits: readonly MemoryHit[]): { text: string; label
 }
 
 const toolArgs = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('search'), query: z.string().min(1).max(2000), k: z.number().int().min(1).max(20).optional() }),
+  z.object({
+    action: z.literal('search'),
+    query: z.string().min(1).max(2000),
+    k: z.number().int().min(1).max(20).optional(),
+  }),
   z.object({ action: z.literal('remember'), text: z.string().min(1).max(2000) }),
 ]);
 
@@ -58,10 +62,19 @@ export function memoryTool(memory: MemoryService, reader: MemoryReader, owner: O
         throw new EnclaveError('invalid_request', 'memory tool arguments are not JSON.');
       }
       const args = toolArgs.safeParse(json);
-      if (!args.success) throw new EnclaveError('invalid_request', 'memory tool: expected {action:"search",query} or {action:"remember",text}.');
+      if (!args.success)
+        throw new EnclaveError(
+          'invalid_request',
+          'memory tool: expected {action:"search",query} or {action:"remember",text}.',
+        );
       if (args.data.action === 'search') {
-        const hits = await memory.recall(reader, args.data.query, { k: args.data.k ?? 5, excludeKinds: ['episode'] });
-        const fallback = hits.length ? hits : await memory.recall(reader, args.data.query, { k: args.data.k ?? 5 });
+        const hits = await memory.recall(reader, args.data.query, {
+          k: args.data.k ?? 5,
+          excludeKinds: ['episode'],
+        });
+        const fallback = hits.length
+          ? hits
+          : await memory.recall(reader, args.data.query, { k: args.data.k ?? 5 });
         const { text, labelIds } = memoryContext(fallback);
         return { output: text || 'No memories found.', labelIds };
       }
@@ -74,7 +87,13 @@ export function memoryTool(memory: MemoryService, reader: MemoryReader, owner: O
         sources: [],
         labelId,
       });
-      return { output: outcome.status === 'quarantined' ? 'Not remembered: flagged for review.' : `Remembered (${outcome.status}).`, labelIds: [labelId] };
+      return {
+        output:
+          outcome.status === 'quarantined'
+            ? 'Not remembered: flagged for review.'
+            : `Remembered (${outcome.status}).`,
+        labelIds: [labelId],
+      };
     },
   };
 }

@@ -35,7 +35,10 @@ function parseLine<T>(schema: z.ZodType<T>, line: string, n: number, shape: stri
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new EnclaveError('invalid_request', `Line ${n}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}; expected ${shape}.`);
+    throw new EnclaveError(
+      'invalid_request',
+      `Line ${n}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}; expected ${shape}.`,
+    );
   }
   return parsed.data;
 }
@@ -46,7 +49,8 @@ export function parseTurnLine(line: string, n: number): TurnInput {
   let occurredAt: number | undefined;
   if (t.time !== undefined && t.time !== '') {
     occurredAt = typeof t.time === 'number' ? t.time : Date.parse(t.time);
-    if (!Number.isFinite(occurredAt)) throw new EnclaveError('invalid_request', `Line ${n}: time is not a date.`);
+    if (!Number.isFinite(occurredAt))
+      throw new EnclaveError('invalid_request', `Line ${n}: time is not a date.`);
   }
   return { id: t.id, session: t.session, speaker: t.speaker, text: t.text, occurredAt };
 }

@@ -38,7 +38,13 @@ const SUMMARY_MIN = 3;
 export function createMemoryService(options: MemoryServiceOptions) {
   const now = options.now ?? Date.now;
   const repo = options.store.memory;
-  const writer = memoryWriter({ repo, screen: options.screen, embedder: options.embedder, lub: options.lub, now });
+  const writer = memoryWriter({
+    repo,
+    screen: options.screen,
+    embedder: options.embedder,
+    lub: options.lub,
+    now,
+  });
   const recall = recaller({ repo, embedder: options.embedder, now });
   const episodeId = (source: SourceRow): string => `ep_${source.key}`;
 
@@ -136,14 +142,20 @@ export function createMemoryService(options: MemoryServiceOptions) {
       }
       // The turn stored before this batch gains a new neighbour: re-index its episode.
       const first = added[0];
-      const before = first ? (await neighbours(owner, first)).find((n) => n.seq === first.seq - 1) : undefined;
+      const before = first
+        ? (await neighbours(owner, first)).find((n) => n.seq === first.seq - 1)
+        : undefined;
       if (before) {
         const ep = episodeId(before);
         const reader = { scope: { tenantId: owner.tenantId, labelIds: [before.labelId] }, ...owner };
         // A quarantined turn has no episode to re-index.
         const [existing] = await repo.records.get(reader, [ep]);
         if (existing) {
-          await repo.records.reindex(owner.tenantId, ep, episodeTerms(before, await neighbours(owner, before)));
+          await repo.records.reindex(
+            owner.tenantId,
+            ep,
+            episodeTerms(before, await neighbours(owner, before)),
+          );
         }
       }
       if (added.length) await repo.queue.enqueue(newId('memjob'), owner, conversationId, now());
@@ -174,8 +186,11 @@ export function createMemoryService(options: MemoryServiceOptions) {
 
     write: writer.write,
 
-    recall: (reader: Parameters<typeof recall>[0], query: string, opts: RecallOptions): Promise<MemoryHit[]> =>
-      recall(reader, query, opts),
+    recall: (
+      reader: Parameters<typeof recall>[0],
+      query: string,
+      opts: RecallOptions,
+    ): Promise<MemoryHit[]> => recall(reader, query, opts),
 
     async forget(target: ForgetTarget): Promise<ForgetReceipt> {
       const receipt = await repo.lifecycle.forget(target);

@@ -52,13 +52,17 @@ export function memoryWriter(deps: WriterDeps) {
   async function labelOf(input: RecordInput): Promise<string> {
     const ids = [...new Set(input.sources.map((s) => s.labelId))];
     if (ids.length === 0) {
-      if (!input.labelId) throw new EnclaveError('invalid_label', 'A memory without source turns needs a label.');
+      if (!input.labelId)
+        throw new EnclaveError('invalid_label', 'A memory without source turns needs a label.');
       return input.labelId;
     }
     if (ids.length === 1 && (!input.labelId || input.labelId === ids[0])) return ids[0] as string;
     if (!deps.lub) {
       // Failing closed: without the lattice we cannot compute the high-water mark of mixed labels.
-      throw new EnclaveError('invalid_label', 'Sources with different labels need the label lattice (src/labels).');
+      throw new EnclaveError(
+        'invalid_label',
+        'Sources with different labels need the label lattice (src/labels).',
+      );
     }
     return deps.lub(input.labelId ? [...ids, input.labelId] : ids);
   }

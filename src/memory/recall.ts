@@ -26,7 +26,11 @@ const VECTOR_SCAN_LIMIT = 20_000;
  * RRF with cosine similarity when an embedder is configured, then weighted by recency and validity.
  */
 export function recaller(deps: { repo: MemoryRepo; embedder?: Embedder | undefined; now: () => number }) {
-  return async function recall(reader: MemoryReader, query: string, options: RecallOptions): Promise<MemoryHit[]> {
+  return async function recall(
+    reader: MemoryReader,
+    query: string,
+    options: RecallOptions,
+  ): Promise<MemoryHit[]> {
     const k = Math.max(1, Math.min(options.k, 200));
     const search = {
       limit: k * POOL,
@@ -38,14 +42,23 @@ export function recaller(deps: { repo: MemoryRepo; embedder?: Embedder | undefin
     let ranked: { id: string; score: number }[] = lexical;
     if (deps.embedder) {
       const [q] = await deps.embedder.embed([query]);
-      const vectors = q ? await deps.repo.records.embeddings(reader, { ...search, limit: VECTOR_SCAN_LIMIT }) : [];
+      const vectors = q
+        ? await deps.repo.records.embeddings(reader, { ...search, limit: VECTOR_SCAN_LIMIT })
+        : [];
       const semantic = vectors
         .map((v) => ({ id: v.id, score: cosine(q as Float32Array, v.vector) }))
         .sort((a, b) => b.score - a.score)
         .slice(0, k * POOL);
       ranked = fuse([lexical, semantic]);
     }
-    const records = new Map((await deps.repo.records.get(reader, ranked.map((r) => r.id))).map((r) => [r.id, r]));
+    const records = new Map(
+      (
+        await deps.repo.records.get(
+          reader,
+          ranked.map((r) => r.id),
+        )
+      ).map((r) => [r.id, r]),
+    );
     const now = deps.now();
     const scored = ranked
       .flatMap((r) => {
@@ -76,7 +89,8 @@ function collapse(hits: readonly MemoryHit[]): MemoryHit[] {
 /** Reciprocal rank fusion of ranked lists (scores are not comparable across BM25 and cosine). */
 export function fuse(lists: readonly (readonly { id: string }[])[]): { id: string; score: number }[] {
   const scores = new Map<string, number>();
-  for (const list of lists) list.forEach((item, rank) => scores.set(item.id, (scores.get(item.id) ?? 0) + 1 / (RRF_K + rank + 1)));
+  for (const list of lists)
+    list.forEach((item, rank) => scores.set(item.id, (scores.get(item.id) ?? 0) + 1 / (RRF_K + rank + 1)));
   return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score);
 }
 

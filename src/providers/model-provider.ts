@@ -49,6 +49,8 @@ export interface ModelProvider {
   /**
    * Streams one model turn. Errors are EnclaveErrors: 'upstream_error' / 'upstream_timeout' / 'rate_limited'
    * carry `retryable` (see provider-error.ts) so fallback tries the next endpoint only on 429/5xx/timeouts.
+   * Must honour `request.signal`: once it aborts, stop the upstream request and throw its reason, never end
+   * quietly (a cut-off answer must not look finished). The ModelRouter's timeouts rely on this.
    */
   stream(request: ModelRequest): AsyncIterable<ModelEvent>;
 }

@@ -176,8 +176,9 @@ async function startTurn(
   try {
     first = await Promise.race([iterator.next(), aborted]);
   } catch (error) {
+    const cause = reason(error);
     cleanup();
-    throw reason(error);
+    throw cause;
   }
   if (first.done) {
     cleanup();
@@ -213,6 +214,8 @@ async function startTurn(
             },
           );
         }
+        // Guards against a provider that ends quietly when aborted instead of throwing.
+        if (controller.signal.aborted) throw controller.signal.reason;
         lastActivity = performance.now();
         event = result.value;
       }

@@ -41,7 +41,10 @@ export async function withConversationWriter<T>(
     lease = await store.conversationLeases.tryAcquire(conversationId, holder, ttlMs);
   }
   const held = lease;
-  const renew = setInterval(() => void store.conversationLeases.renew(held, ttlMs).catch(() => undefined), ttlMs / 3);
+  const renew = setInterval(
+    () => void store.conversationLeases.renew(held, ttlMs).catch(() => undefined),
+    ttlMs / 3,
+  );
   renew.unref();
   try {
     return await fn(held);

@@ -3,21 +3,38 @@ import type { McpCallItem, McpListToolsItem } from '../tools/mcp/mcp-items.js';
 import type { McpToolset } from '../tools/mcp/mcp-toolset.js';
 import type { AuditAppender, RunContext } from './run-context.js';
 
-const itemId = (prefix: string, key: string) => `${prefix}_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+const itemId = (prefix: string, key: string) =>
+  `${prefix}_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 
 /**
  * Lists a server's tools as a checkpointed step: the list is fetched once per run and kept in the run's
  * journal, so a resumed run offers the model exactly the tools it saw before the crash.
  */
-export async function listMcpToolsStep(ctx: RunContext, toolset: McpToolset, serverLabel: string): Promise<McpListToolsItem> {
+export async function listMcpToolsStep(
+  ctx: RunContext,
+  toolset: McpToolset,
+  serverLabel: string,
+): Promise<McpListToolsItem> {
   return ctx.step('tool_call', `mcp_list_tools:${serverLabel}`, { serverLabel }, async (step) => {
     try {
       const tools = await toolset.listTools(serverLabel, step.signal);
-      return { type: 'mcp_list_tools', id: itemId('mcpl', step.idempotencyKey), server_label: serverLabel, tools, error: null };
+      return {
+        type: 'mcp_list_tools',
+        id: itemId('mcpl', step.idempotencyKey),
+        server_label: serverLabel,
+        tools,
+        error: null,
+      };
     } catch (error) {
       if (step.signal.aborted) throw error;
       const message = error instanceof Error ? error.message : String(error);
-      return { type: 'mcp_list_tools', id: itemId('mcpl', step.idempotencyKey), server_label: serverLabel, tools: [], error: message };
+      return {
+        type: 'mcp_list_tools',
+        id: itemId('mcpl', step.idempotencyKey),
+        server_label: serverLabel,
+        tools: [],
+        error: message,
+      };
     }
   });
 }

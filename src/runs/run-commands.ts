@@ -20,8 +20,19 @@ export interface NewRun {
 /** Records a run and queues it in one transaction: a run is never stored without a way to execute it. */
 export async function submitRun(store: Store, run: NewRun): Promise<void> {
   await store.transaction(async (tx) => {
-    await tx.runs.insert({ id: run.id, tenantId: run.tenantId, kind: run.kind, conversationId: run.conversationId ?? null, input: run.input });
-    await tx.jobs.enqueue({ id: run.id, kind: RUN_JOB, payload: { runId: run.id }, maxAttempts: run.maxAttempts ?? 5 });
+    await tx.runs.insert({
+      id: run.id,
+      tenantId: run.tenantId,
+      kind: run.kind,
+      conversationId: run.conversationId ?? null,
+      input: run.input,
+    });
+    await tx.jobs.enqueue({
+      id: run.id,
+      kind: RUN_JOB,
+      payload: { runId: run.id },
+      maxAttempts: run.maxAttempts ?? 5,
+    });
   });
 }
 
@@ -34,7 +45,10 @@ export async function cancelRun(store: Store, tenantId: string, runId: string): 
   const run = await store.runs.byId(runId);
   if (!run || run.tenantId !== tenantId) throw notFound('response', runId);
   if (isFinal(run.status)) {
-    throw new EnclaveError('conflict', `Response ${runId} is already ${run.status}; only a queued or running response can be cancelled.`);
+    throw new EnclaveError(
+      'conflict',
+      `Response ${runId} is already ${run.status}; only a queued or running response can be cancelled.`,
+    );
   }
   await store.runs.requestCancel(runId);
   await store.runs.transition(runId, ['queued', 'requires_action'], 'cancelled', { completed: true });
@@ -58,11 +72,18 @@ export interface ApprovalDecision {
 const reviewerRoles = new Set(['reviewer', 'admin']);
 
 /** Takes a human decision on a parked tool call, audits it, and puts the run back in the queue. */
-export async function decideApproval(store: Store, audit: AuditAppender | undefined, d: ApprovalDecision): Promise<void> {
+export async function decideApproval(
+  store: Store,
+  audit: AuditAppender | undefined,
+  d: ApprovalDecision,
+): Promise<void> {
   const approval = await store.approvals.byId(d.tenantId, d.approvalId);
   if (!approval) throw notFound('approval request', d.approvalId);
   if (approval.requestedBy !== d.principal && !reviewerRoles.has(d.role)) {
-    throw new EnclaveError('forbidden', 'Only the requester or a reviewer of this tenant may answer this approval request.');
+    throw new EnclaveError(
+      'forbidden',
+      'Only the requester or a reviewer of this tenant may answer this approval request.',
+    );
   }
   const decided = await store.approvals.decide(d.tenantId, d.approvalId, {
     approve: d.approve,

@@ -97,11 +97,18 @@ export function createRunContext(options: RunContextOptions): RunContext {
         input,
       });
       if (started.kind !== kind || started.name !== name) {
-        throw new Error(`run ${run.id} step ${index} replayed as ${kind}/${name} but was ${started.kind}/${started.name}`);
+        throw new Error(
+          `run ${run.id} step ${index} replayed as ${kind}/${name} but was ${started.kind}/${started.name}`,
+        );
       }
       let output: Awaited<ReturnType<typeof body>>;
       try {
-        output = await body({ index, idempotencyKey: started.idempotencyKey, attempt: started.attempts, signal });
+        output = await body({
+          index,
+          idempotencyKey: started.idempotencyKey,
+          attempt: started.attempts,
+          signal,
+        });
       } catch (error) {
         if (signal.aborted) throw abortInterrupt(signal);
         await store.runSteps.finish(run.id, index, { status: 'failed', error: describe(error) });
@@ -173,4 +180,5 @@ export function createRunContext(options: RunContextOptions): RunContext {
 const abortInterrupt = (signal: AbortSignal): RunInterrupt =>
   signal.reason instanceof RunInterrupt ? signal.reason : new RunInterrupt('cancelled', 'aborted');
 
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+const describe = (error: unknown): string =>
+  (error instanceof Error ? error.message : String(error)).slice(0, 2000);

@@ -28,7 +28,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const service = async (handlers: Record<string, RunHandler>, audit?: { append(e: AuditEntry): Promise<unknown> }) => {
+const service = async (
+  handlers: Record<string, RunHandler>,
+  audit?: { append(e: AuditEntry): Promise<unknown> },
+) => {
   const s = createRunService({ store, handlers, audit, leaseMs: 300, pollMs: 20, cancelPollMs: 20 });
   services.push(s);
   await s.start();
@@ -41,7 +44,9 @@ const until = async (runId: string, statuses: string[]) => {
     if (run && statuses.includes(run.status)) return run;
     await new Promise((r) => setTimeout(r, 10));
   }
-  throw new Error(`run ${runId} never reached ${statuses.join('|')}: ${(await store.runs.byId(runId))?.status}`);
+  throw new Error(
+    `run ${runId} never reached ${statuses.join('|')}: ${(await store.runs.byId(runId))?.status}`,
+  );
 };
 
 const submit = (s: RunService, kind: string) => {
@@ -93,9 +98,23 @@ describe('durable runs', () => {
     await store.jobs.enqueue({ id: runId, kind: 'run', payload: { runId } });
     await store.jobs.claim('ghost-host/1/x', 1000, 200);
     await store.runs.transition(runId, ['queued'], 'in_progress');
-    await store.runSteps.begin({ runId, index: 0, kind: 'tool_call', name: 't0', idempotencyKey: `${runId}:0`, input: 0 });
+    await store.runSteps.begin({
+      runId,
+      index: 0,
+      kind: 'tool_call',
+      name: 't0',
+      idempotencyKey: `${runId}:0`,
+      input: 0,
+    });
     await store.runSteps.finish(runId, 0, { status: 'completed', output: 0 });
-    await store.runSteps.begin({ runId, index: 1, kind: 'tool_call', name: 't1', idempotencyKey: `${runId}:1`, input: 1 });
+    await store.runSteps.begin({
+      runId,
+      index: 1,
+      kind: 'tool_call',
+      name: 't1',
+      idempotencyKey: `${runId}:1`,
+      input: 1,
+    });
     await service({ three: handler });
     const run = await until(runId, ['completed', 'failed']);
     expect(run.output).toEqual([0, 10, 20]);
@@ -127,7 +146,9 @@ describe('durable runs', () => {
               label: 'UNCLASSIFIED',
             });
             results.push(
-              ok.approved ? await ctx.step('tool_call', tool, null, async () => (executed.push(tool), `${tool}:done`)) : `${tool}:rejected`,
+              ok.approved
+                ? await ctx.step('tool_call', tool, null, async () => (executed.push(tool), `${tool}:done`))
+                : `${tool}:rejected`,
             );
           }
           return { output: results };
@@ -140,17 +161,46 @@ describe('durable runs', () => {
     const [first] = await store.approvals.listPending('t1');
     expect(first).toMatchObject({ runId, toolName: 'wire_money', requestedBy: 'key_owner' });
     await expect(
-      s.decide({ tenantId: 't1', approvalId: first!.id, approve: true, principal: 'someone', role: 'user', label: 'UNCLASSIFIED' }),
+      s.decide({
+        tenantId: 't1',
+        approvalId: first!.id,
+        approve: true,
+        principal: 'someone',
+        role: 'user',
+        label: 'UNCLASSIFIED',
+      }),
     ).rejects.toMatchObject({ code: 'forbidden' });
-    await s.decide({ tenantId: 't1', approvalId: first!.id, approve: true, principal: 'rev', role: 'reviewer', label: 'UNCLASSIFIED' });
+    await s.decide({
+      tenantId: 't1',
+      approvalId: first!.id,
+      approve: true,
+      principal: 'rev',
+      role: 'reviewer',
+      label: 'UNCLASSIFIED',
+    });
     await expect(
-      s.decide({ tenantId: 't1', approvalId: first!.id, approve: false, principal: 'rev', role: 'reviewer', label: 'UNCLASSIFIED' }),
+      s.decide({
+        tenantId: 't1',
+        approvalId: first!.id,
+        approve: false,
+        principal: 'rev',
+        role: 'reviewer',
+        label: 'UNCLASSIFIED',
+      }),
     ).rejects.toMatchObject({ code: 'conflict' });
-    for (let i = 0; i < 200 && (await store.approvals.listPending('t1')).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && (await store.approvals.listPending('t1')).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
     const [second] = await store.approvals.listPending('t1');
     expect(second?.toolName).toBe('delete_all');
     await until(runId, ['requires_action']);
-    await s.decide({ tenantId: 't1', approvalId: second!.id, approve: false, principal: 'key_owner', role: 'user', label: 'UNCLASSIFIED' });
+    await s.decide({
+      tenantId: 't1',
+      approvalId: second!.id,
+      approve: false,
+      principal: 'key_owner',
+      role: 'user',
+      label: 'UNCLASSIFIED',
+    });
     const run = await until(runId, ['completed', 'failed']);
     expect(run.output).toEqual(['wire_money:done', 'delete_all:rejected']);
     expect(executed).toEqual(['wire_money']);
@@ -228,11 +278,19 @@ describe('conversation writer lease', () => {
       });
     const tokens = await Promise.all([turn('a', 60), turn('b', 10), turn('c', 10)]);
     expect(new Set(tokens).size).toBe(3);
-    for (let i = 0; i < order.length; i += 2) expect(order[i]!.split(':')[0]).toBe(order[i + 1]!.split(':')[0]);
+    for (let i = 0; i < order.length; i += 2)
+      expect(order[i]!.split(':')[0]).toBe(order[i + 1]!.split(':')[0]);
     let release: () => void = () => undefined;
-    const holding = withConversationWriter(store, conv, 'slow', () => new Promise<void>((r) => (release = r)));
+    const holding = withConversationWriter(
+      store,
+      conv,
+      'slow',
+      () => new Promise<void>((r) => (release = r)),
+    );
     await new Promise((r) => setTimeout(r, 20));
-    await expect(withConversationWriter(store, conv, 'late', async () => 1, { waitMs: 50 })).rejects.toMatchObject({
+    await expect(
+      withConversationWriter(store, conv, 'late', async () => 1, { waitMs: 50 }),
+    ).rejects.toMatchObject({
       code: 'conflict',
     });
     release();

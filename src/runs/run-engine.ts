@@ -6,7 +6,9 @@ import { RunInterrupt, isRunInterrupt } from './run-interrupt.js';
 import { isFinal, sourcesOf } from './run-status.js';
 
 /** Executes one kind of run. Returns the run's output (stored as JSON) and, optionally, a final status. */
-export type RunHandler = (ctx: RunContext) => Promise<{ output: unknown; status?: 'completed' | 'incomplete' }>;
+export type RunHandler = (
+  ctx: RunContext,
+) => Promise<{ output: unknown; status?: 'completed' | 'incomplete' }>;
 
 export interface RunEngineOptions {
   store: Store;
@@ -19,7 +21,8 @@ export interface RunEngineOptions {
   onEvent?: ((runId: string, seq: number, type: string, data: unknown) => void) | undefined;
 }
 
-export type RunOutcome = 'completed' | 'incomplete' | 'failed' | 'cancelled' | 'requires_action' | 'skipped' | 'lost';
+export type RunOutcome =
+  'completed' | 'incomplete' | 'failed' | 'cancelled' | 'requires_action' | 'skipped' | 'lost';
 
 /**
  * Runs (or resumes) one run to its next resting state. Transient failures are rethrown so the job queue
@@ -71,7 +74,11 @@ export async function executeRun(
     await store.runs.transition(runId, ['in_progress'], status, { output: result.output, completed: true });
     return status;
   } catch (error) {
-    const interrupt = isRunInterrupt(error) ? error : controller.signal.aborted ? controller.signal.reason : undefined;
+    const interrupt = isRunInterrupt(error)
+      ? error
+      : controller.signal.aborted
+        ? controller.signal.reason
+        : undefined;
     if (isRunInterrupt(interrupt)) {
       if (interrupt.reason === 'lease_lost') return 'lost';
       if (interrupt.reason === 'cancelled') return (await cancel(store, runId)) ? 'cancelled' : 'skipped';

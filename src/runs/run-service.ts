@@ -1,7 +1,14 @@
 import type { Store } from '../store/store.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { AuditAppender } from './run-context.js';
-import { cancelRun, decideApproval, RUN_JOB, submitRun, type ApprovalDecision, type NewRun } from './run-commands.js';
+import {
+  cancelRun,
+  decideApproval,
+  RUN_JOB,
+  submitRun,
+  type ApprovalDecision,
+  type NewRun,
+} from './run-commands.js';
 import { executeRun, type RunHandler } from './run-engine.js';
 import { followRunEvents, RunEventBus } from './run-events.js';
 import { createWorkerPool, type JobHandler, type WorkerPool } from './worker.js';

@@ -8,7 +8,8 @@
  *     │      requires_action
  *     └────────────┴──────────▶ cancelled   (at the next safe point)
  */
-export type RunStatus = 'queued' | 'in_progress' | 'requires_action' | 'completed' | 'failed' | 'incomplete' | 'cancelled';
+export type RunStatus =
+  'queued' | 'in_progress' | 'requires_action' | 'completed' | 'failed' | 'incomplete' | 'cancelled';
 
 export const finalStatuses: readonly RunStatus[] = ['completed', 'failed', 'incomplete', 'cancelled'];
 

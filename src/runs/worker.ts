@@ -60,8 +60,13 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       } catch (error) {
         if (controller.signal.aborted) return; // lease lost or pool stopped: the job belongs to someone else now
         const message = error instanceof Error ? error.message : String(error);
-        options.logger?.warn({ job: job.id, kind: job.kind, attempt: job.attempts, err: message }, 'job failed');
-        await store.jobs.retry(lease, message.slice(0, 2000), Date.now() + backoff(job.attempts)).catch(() => undefined);
+        options.logger?.warn(
+          { job: job.id, kind: job.kind, attempt: job.attempts, err: message },
+          'job failed',
+        );
+        await store.jobs
+          .retry(lease, message.slice(0, 2000), Date.now() + backoff(job.attempts))
+          .catch(() => undefined);
       } finally {
         running.delete(job.id);
         wake?.();
@@ -85,7 +90,10 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         try {
           claimed = await store.jobs.claim(owner, free, leaseMs);
         } catch (error) {
-          options.logger?.warn({ err: error instanceof Error ? error.message : String(error) }, 'job claim failed');
+          options.logger?.warn(
+            { err: error instanceof Error ? error.message : String(error) },
+            'job claim failed',
+          );
         }
         for (const job of claimed) await runJob(job);
       }

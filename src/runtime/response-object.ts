@@ -10,7 +10,7 @@ export interface ResponseParams {
   store: boolean;
   parallel_tool_calls: boolean;
   top_p: number | null;
-  context_management: { type: string; compact_threshold?: number | null }[] | null;
+  context_management: { type: string; compact_threshold?: number | null | undefined }[] | null;
 }
 
 export interface Usage {

@@ -6,7 +6,15 @@ import type { LoadedModel } from './model/model-file.js';
 import { indirectScore, scoreText } from './model/score-text.js';
 import { defaultPolicy, ruleFor, type Policy } from './policy.js';
 import { categories, isHarmCategory, type Category } from './taxonomy.js';
-import { actionRank, untrustedSurfaces, type Action, type CategoryScore, type Layer, type Surface, type Verdict } from './verdict.js';
+import {
+  actionRank,
+  untrustedSurfaces,
+  type Action,
+  type CategoryScore,
+  type Layer,
+  type Surface,
+  type Verdict,
+} from './verdict.js';
 
 export interface ClassifyOptions {
   surface: Surface;
@@ -47,7 +55,8 @@ export function createSafetyEngine(options: SafetyEngineOptions): SafetyEngine {
     const found = new Map<Category, CategoryScore>();
     const raise = (category: Category, score: number, layer: Layer): void => {
       const current = found.get(category);
-      if (!current || score > current.score) found.set(category, { category, score, layer, ...(current?.spans ? { spans: current.spans } : {}) });
+      if (!current || score > current.score)
+        found.set(category, { category, score, layer, ...(current?.spans ? { spans: current.spans } : {}) });
     };
     const p = scoreText(model, featurizer, text);
     // The `unsafe` head sees every harmful row (category known or not) and decides *whether*; the category
@@ -63,7 +72,8 @@ export function createSafetyEngine(options: SafetyEngineOptions): SafetyEngine {
       if (s > topScore) [top, topScore] = [c, s];
     }
     if (top !== undefined) raise(top, unsafe, 'model');
-    if (untrustedSurfaces.includes(surface)) raise('prompt_injection', indirectScore(model, featurizer, text), 'model');
+    if (untrustedSurfaces.includes(surface))
+      raise('prompt_injection', indirectScore(model, featurizer, text), 'model');
     addFindings(found, detect(text, surface));
     return found;
   };
@@ -83,8 +93,19 @@ export function createSafetyEngine(options: SafetyEngineOptions): SafetyEngine {
       if (actionRank[rule.action] > actionRank[action]) action = rule.action;
     }
     hits.sort((a, b) => b.score - a.score);
-    const flagged = hits.some((h) => isHarmCategory(h.category)) || action === 'block' || action === 'escalate' || action === 'flag';
-    return { flagged, score: round(score), categories: hits.map(roundScore), action, policyVersion: policy.version, modelVersion: meta.version };
+    const flagged =
+      hits.some((h) => isHarmCategory(h.category)) ||
+      action === 'block' ||
+      action === 'escalate' ||
+      action === 'flag';
+    return {
+      flagged,
+      score: round(score),
+      categories: hits.map(roundScore),
+      action,
+      policyVersion: policy.version,
+      modelVersion: meta.version,
+    };
   };
 
   const engine: SafetyEngine = {
@@ -107,13 +128,26 @@ export function createSafetyEngine(options: SafetyEngineOptions): SafetyEngine {
       }
       for (const [c, e] of ev) {
         // A judge's "safe" settles model-only evidence; detector evidence (a checksummed card, a key) stands.
-        if (!judged.unsafe && e.layer === 'model' && isHarmCategory(c)) ev.set(c, { ...e, score: Math.min(e.score, low / 2) });
+        if (!judged.unsafe && e.layer === 'model' && isHarmCategory(c))
+          ev.set(c, { ...e, score: Math.min(e.score, low / 2) });
       }
       if (judged.unsafe) {
-        const named = judged.categories.length > 0 ? judged.categories : [...ev.values()].filter((e) => isHarmCategory(e.category)).sort((a, b) => b.score - a.score).slice(0, 1).map((e) => e.category);
+        const named =
+          judged.categories.length > 0
+            ? judged.categories
+            : [...ev.values()]
+                .filter((e) => isHarmCategory(e.category))
+                .sort((a, b) => b.score - a.score)
+                .slice(0, 1)
+                .map((e) => e.category);
         for (const c of named) {
           const prior = ev.get(c);
-          ev.set(c, { category: c, score: Math.max(judged.score, prior?.score ?? 0), layer: 'judge', ...(prior?.spans ? { spans: prior.spans } : {}) });
+          ev.set(c, {
+            category: c,
+            score: Math.max(judged.score, prior?.score ?? 0),
+            layer: 'judge',
+            ...(prior?.spans ? { spans: prior.spans } : {}),
+          });
         }
       }
       return decide(ev, opts);
@@ -127,7 +161,8 @@ function addFindings(found: Evidence, findings: readonly Finding[]): void {
     const span = { start: f.start, end: f.end, kind: f.kind };
     const current = found.get(f.category);
     const spans = [...(current?.spans ?? []), span];
-    if (!current || f.score > current.score) found.set(f.category, { category: f.category, score: f.score, layer: 'detector', spans });
+    if (!current || f.score > current.score)
+      found.set(f.category, { category: f.category, score: f.score, layer: 'detector', spans });
     else found.set(f.category, { ...current, spans });
   }
 }

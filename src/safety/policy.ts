@@ -28,7 +28,10 @@ export function parsePolicy(input: unknown): Policy {
   const result = policySchema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new EnclaveError('invalid_request', `Invalid safety policy at ${issue?.path.join('.') || '(root)'}: ${issue?.message}.`);
+    throw new EnclaveError(
+      'invalid_request',
+      `Invalid safety policy at ${issue?.path.join('.') || '(root)'}: ${issue?.message}.`,
+    );
   }
   return result.data;
 }
@@ -51,11 +54,22 @@ export const defaultPolicy: Policy = {
   surfaces: {
     // A credential in a model's output or a memory is blocked outright: it must never be persisted or shown.
     output: { secrets: { threshold: 0.5, action: 'block' } },
-    memory: { secrets: { threshold: 0.5, action: 'block' }, pii: { threshold: 0.5, action: 'flag' } },
+    // On third-party text the injection score is a maximum over every sentence, so it needs a higher bar to
+    // keep ordinary documents (which are full of imperative sentences) from being flagged.
+    tool_output: { prompt_injection: { threshold: 0.9, action: 'block' } },
+    retrieved: { prompt_injection: { threshold: 0.9, action: 'flag' } },
+    memory: {
+      secrets: { threshold: 0.5, action: 'block' },
+      pii: { threshold: 0.5, action: 'flag' },
+      prompt_injection: { threshold: 0.9, action: 'block' },
+    },
   },
 };
 
 /** The rule in force for a category on a surface (surface override, else the base rule, else allow). */
 export function ruleFor(policy: Policy, category: Category, surface: Surface): Rule {
-  return policy.surfaces[surface]?.[category] ?? policy.rules[category] ?? { threshold: 1.01, action: 'allow' as Action };
+  return (
+    policy.surfaces[surface]?.[category] ??
+    policy.rules[category] ?? { threshold: 1.01, action: 'allow' as Action }
+  );
 }

@@ -2,7 +2,9 @@ import type { Span, Verdict } from './verdict.js';
 
 /** Merged, sorted spans of every category the verdict names (only detector evidence carries spans). */
 export function redactableSpans(verdict: Verdict): Span[] {
-  const spans = verdict.categories.flatMap((c) => c.spans ?? []).sort((a, b) => a.start - b.start || b.end - a.end);
+  const spans = verdict.categories
+    .flatMap((c) => c.spans ?? [])
+    .sort((a, b) => a.start - b.start || b.end - a.end);
   const merged: Span[] = [];
   for (const s of spans) {
     const last = merged[merged.length - 1];

@@ -29,7 +29,9 @@ export interface Safety {
 
 /** Builds the safety stack from configuration: loads the model once, wires the judge when configured. */
 export function loadSafety(config?: Config): Safety {
-  const section: SafetyConfig = config ? configSection(config, 'safety', safetyConfigSchema) : safetyConfigSchema.parse({});
+  const section: SafetyConfig = config
+    ? configSection(config, 'safety', safetyConfigSchema)
+    : safetyConfigSchema.parse({});
   const base = section.policy ?? defaultPolicy;
   const engine = createSafetyEngine({
     model: loadModel(section.modelDir ?? shippedModelDir()),

@@ -71,7 +71,8 @@ export class StreamGuard {
       return { emit: '', blocked: true, verdict };
     }
     let until = final ? this.raw.length : Math.max(this.released, this.raw.length - this.holdBack);
-    for (const s of redactableSpans(verdict)) if (s.start < until && s.end > until) until = Math.max(this.released, s.start);
+    for (const s of redactableSpans(verdict))
+      if (s.start < until && s.end > until) until = Math.max(this.released, s.start);
     const emit = redact(this.raw.slice(this.released, until), verdict, this.released);
     this.released = until;
     return { emit, blocked: false, verdict };
@@ -80,5 +81,7 @@ export class StreamGuard {
 
 const shift = (v: Verdict, by: number): Verdict => ({
   ...v,
-  categories: v.categories.map((c) => (c.spans ? { ...c, spans: c.spans.map((s) => ({ ...s, start: s.start + by, end: s.end + by })) } : c)),
+  categories: v.categories.map((c) =>
+    c.spans ? { ...c, spans: c.spans.map((s) => ({ ...s, start: s.start + by, end: s.end + by })) } : c,
+  ),
 });

@@ -11,7 +11,13 @@ export const actions = ['allow', 'flag', 'redact', 'block', 'escalate'] as const
 export type Action = (typeof actions)[number];
 
 /** Severity order used to combine per-category actions: the strongest wins. */
-export const actionRank: Readonly<Record<Action, number>> = { allow: 0, flag: 1, redact: 2, block: 3, escalate: 4 };
+export const actionRank: Readonly<Record<Action, number>> = {
+  allow: 0,
+  flag: 1,
+  redact: 2,
+  block: 3,
+  escalate: 4,
+};
 
 export type Layer = 'detector' | 'model' | 'judge';
 

@@ -111,7 +111,11 @@ for (const engine of engines) {
       };
       const log = createStoreAuditLog({ store: faulty, signingKey: key, maxBatch: 4 });
       const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => log.append(entry(i))));
-      expect(results.every((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'audit_unavailable')).toBe(true);
+      expect(
+        results.every(
+          (r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'audit_unavailable',
+        ),
+      ).toBe(true);
       expect(await store.audit.entries(0, 100)).toEqual([]);
       expect((await store.audit.head()).treeSize).toBe(0);
       failing = false;
@@ -131,7 +135,9 @@ for (const engine of engines) {
           });
           let out = '';
           child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-          child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`appender exit ${code}`))));
+          child.on('exit', (code) =>
+            code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`appender exit ${code}`)),
+          );
         });
       const [a, b] = await Promise.all([run('p1'), run('p2')]);
       expect([...a, ...b].sort((x, y) => x - y)).toEqual(Array.from({ length: 300 }, (_, i) => i));
@@ -141,8 +147,13 @@ for (const engine of engines) {
     describe('tampering directly in the database is found at the first bad index', () => {
       it('modified entry', async () => {
         const f = await populated();
-        await (await f.raw()).exec(`UPDATE audit_entries SET entry = replace(entry, 'key_7', 'key_8') WHERE "index" = 7`);
-        expect(await verifyLog(f.store.audit, [f.key.publicKey])).toMatchObject({ ok: false, firstBadIndex: 7 });
+        await (
+          await f.raw()
+        ).exec(`UPDATE audit_entries SET entry = replace(entry, 'key_7', 'key_8') WHERE "index" = 7`);
+        expect(await verifyLog(f.store.audit, [f.key.publicKey])).toMatchObject({
+          ok: false,
+          firstBadIndex: 7,
+        });
       });
 
       it('modified entry with a recomputed leaf hash (caught by the checkpoint, named as the range start)', async () => {
@@ -163,13 +174,19 @@ for (const engine of engines) {
       it('deleted entry', async () => {
         const f = await populated();
         await (await f.raw()).exec(`DELETE FROM audit_entries WHERE "index" = 5`);
-        expect(await verifyLog(f.store.audit, [f.key.publicKey])).toMatchObject({ ok: false, firstBadIndex: 5 });
+        expect(await verifyLog(f.store.audit, [f.key.publicKey])).toMatchObject({
+          ok: false,
+          firstBadIndex: 5,
+        });
       });
 
       it('deleted last entry', async () => {
         const f = await populated();
         await (await f.raw()).exec(`DELETE FROM audit_entries WHERE "index" = 19`);
-        expect(await verifyLog(f.store.audit, [f.key.publicKey])).toMatchObject({ ok: false, firstBadIndex: 19 });
+        expect(await verifyLog(f.store.audit, [f.key.publicKey])).toMatchObject({
+          ok: false,
+          firstBadIndex: 19,
+        });
       });
 
       it('reordered entries', async () => {
@@ -178,7 +195,10 @@ for (const engine of engines) {
         await raw.exec(`UPDATE audit_entries SET "index" = -1 WHERE "index" = 3`);
         await raw.exec(`UPDATE audit_entries SET "index" = 3 WHERE "index" = 8`);
         await raw.exec(`UPDATE audit_entries SET "index" = 8 WHERE "index" = -1`);
-        expect(await verifyLog(f.store.audit, [f.key.publicKey])).toMatchObject({ ok: false, firstBadIndex: 3 });
+        expect(await verifyLog(f.store.audit, [f.key.publicKey])).toMatchObject({
+          ok: false,
+          firstBadIndex: 3,
+        });
       });
 
       it('inserted entry (later rows shifted up)', async () => {
@@ -189,15 +209,23 @@ for (const engine of engines) {
         await raw.exec(
           `INSERT INTO audit_entries ("index", leaf_hash, entry, created_at) SELECT 12, leaf_hash, entry, created_at FROM audit_entries WHERE "index" = 2`,
         );
-        expect(await verifyLog(f.store.audit, [f.key.publicKey])).toMatchObject({ ok: false, firstBadIndex: 12 });
+        expect(await verifyLog(f.store.audit, [f.key.publicKey])).toMatchObject({
+          ok: false,
+          firstBadIndex: 12,
+        });
       });
 
       it('entry inserted past the head', async () => {
         const f = await populated();
-        await (await f.raw()).exec(
+        await (
+          await f.raw()
+        ).exec(
           `INSERT INTO audit_entries ("index", leaf_hash, entry, created_at) SELECT 20, leaf_hash, entry, created_at FROM audit_entries WHERE "index" = 19`,
         );
-        expect(await verifyLog(f.store.audit, [f.key.publicKey])).toMatchObject({ ok: false, firstBadIndex: 20 });
+        expect(await verifyLog(f.store.audit, [f.key.publicKey])).toMatchObject({
+          ok: false,
+          firstBadIndex: 20,
+        });
       });
 
       it('forged checkpoint root or signature', async () => {

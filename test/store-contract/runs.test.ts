@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
-import { createTestDatabase, describeStore, engines, uniqueId, type TestDatabase } from '../support/stores.js';
+import {
+  createTestDatabase,
+  describeStore,
+  engines,
+  uniqueId,
+  type TestDatabase,
+} from '../support/stores.js';
 
 const lease = (id: string, owner: string, attempt: number) => ({ id, owner, attempt });
 
@@ -77,10 +83,14 @@ describeStore('store contract: runs, steps, events, approvals', (store) => {
     const id = await newRun();
     expect(await store().runs.transition(id, ['queued'], 'in_progress')).toBe(true);
     expect(await store().runs.transition(id, ['queued'], 'cancelled')).toBe(false);
-    expect(await store().runs.transition(id, ['in_progress'], 'completed', { output: { ok: 1 }, completed: true })).toBe(
-      true,
-    );
-    expect(await store().runs.byId(id)).toMatchObject({ status: 'completed', output: { ok: 1 }, input: { q: 1 } });
+    expect(
+      await store().runs.transition(id, ['in_progress'], 'completed', { output: { ok: 1 }, completed: true }),
+    ).toBe(true);
+    expect(await store().runs.byId(id)).toMatchObject({
+      status: 'completed',
+      output: { ok: 1 },
+      input: { q: 1 },
+    });
     expect(await store().runs.requestCancel(id, 7)).toBe(true);
     expect(await store().runs.requestCancel(id, 8)).toBe(true);
     expect((await store().runs.byId(id))?.cancelRequestedAt).toBe(7);
@@ -88,7 +98,9 @@ describeStore('store contract: runs, steps, events, approvals', (store) => {
 
   it('numbers events densely even when appended concurrently', async () => {
     const id = await newRun();
-    const seqs = await Promise.all(Array.from({ length: 20 }, (_, i) => store().runs.appendEvent(id, 't', { i })));
+    const seqs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store().runs.appendEvent(id, 't', { i })),
+    );
     expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     const after = await store().runs.events(id, 14);
     expect(after.map((e) => e.seq)).toEqual([15, 16, 17, 18, 19]);
@@ -96,14 +108,25 @@ describeStore('store contract: runs, steps, events, approvals', (store) => {
 
   it('never overwrites a finished step; a started step is started again with the same key', async () => {
     const id = await newRun();
-    const step = { runId: id, index: 0, kind: 'tool_call' as const, name: 'add', idempotencyKey: `${id}:0`, input: 1 };
+    const step = {
+      runId: id,
+      index: 0,
+      kind: 'tool_call' as const,
+      name: 'add',
+      idempotencyKey: `${id}:0`,
+      input: 1,
+    };
     expect(await store().runSteps.begin(step)).toMatchObject({ status: 'started', attempts: 1 });
     expect(await store().runSteps.begin(step)).toMatchObject({ status: 'started', attempts: 2 });
     expect(await store().runSteps.finish(id, 0, { status: 'failed', error: 'upstream 503' })).toBe(true);
     expect(await store().runSteps.begin(step)).toMatchObject({ status: 'started', attempts: 3 });
     expect(await store().runSteps.finish(id, 0, { status: 'completed', output: { sum: 3 } })).toBe(true);
     expect(await store().runSteps.finish(id, 0, { status: 'completed', output: { sum: 4 } })).toBe(false);
-    expect(await store().runSteps.begin(step)).toMatchObject({ status: 'completed', attempts: 3, output: { sum: 3 } });
+    expect(await store().runSteps.begin(step)).toMatchObject({
+      status: 'completed',
+      attempts: 3,
+      output: { sum: 3 },
+    });
     expect((await store().runSteps.list(id)).map((s) => s.idempotencyKey)).toEqual([`${id}:0`]);
   });
 
@@ -127,11 +150,15 @@ describeStore('store contract: runs, steps, events, approvals', (store) => {
     const again = await store().approvals.request({ ...request, id: uniqueId('apr') });
     expect(again.id).toBe(first.id);
     expect(await store().approvals.listPending(tenantId)).toHaveLength(1);
-    expect(await store().approvals.decide('other-tenant', first.id, { approve: true, by: 'x', role: 'reviewer' })).toBe(
-      false,
-    );
-    expect(await store().approvals.decide(tenantId, first.id, { approve: false, by: 'rev', role: 'reviewer' })).toBe(true);
-    expect(await store().approvals.decide(tenantId, first.id, { approve: true, by: 'rev2', role: 'reviewer' })).toBe(false);
+    expect(
+      await store().approvals.decide('other-tenant', first.id, { approve: true, by: 'x', role: 'reviewer' }),
+    ).toBe(false);
+    expect(
+      await store().approvals.decide(tenantId, first.id, { approve: false, by: 'rev', role: 'reviewer' }),
+    ).toBe(true);
+    expect(
+      await store().approvals.decide(tenantId, first.id, { approve: true, by: 'rev2', role: 'reviewer' }),
+    ).toBe(false);
     expect(await store().approvals.forStep(runId, 3)).toMatchObject({ status: 'rejected', decidedBy: 'rev' });
   });
 });
@@ -146,7 +173,9 @@ describeStore('store contract: conversation writer lease', (store) => {
     // a stalls past its expiry; b takes over and a's writes are fenced off.
     const b = await store().conversationLeases.tryAcquire(c, 'b', 100, 1_200);
     expect(b?.token).toBe(2);
-    await expect(store().conversationLeases.assertFence(c, 1, 1_201)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(store().conversationLeases.assertFence(c, 1, 1_201)).rejects.toMatchObject({
+      code: 'conflict',
+    });
     expect(await store().conversationLeases.renew(a!, 100, 1_201)).toBe(false);
     expect(await store().conversationLeases.release(a!)).toBe(false);
     expect(await store().conversationLeases.release(b!)).toBe(true);

@@ -7,11 +7,25 @@ import { openStore } from '../../src/store/open-store.js';
 
 const count = Number(process.argv[2]);
 const name = process.argv[3] ?? 'child';
-const store = await openStore({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir: process.env.ENCLAVE_DATA_DIR ?? '.' });
+const store = await openStore({
+  databaseUrl: process.env.DATABASE_URL || undefined,
+  dataDir: process.env.ENCLAVE_DATA_DIR ?? '.',
+});
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-const log = createStoreAuditLog({ store, signingKey: { privateKey, publicKey, keyId: keyIdOf(publicKey) }, maxBatch: 7 });
+const log = createStoreAuditLog({
+  store,
+  signingKey: { privateKey, publicKey, keyId: keyIdOf(publicKey) },
+  maxBatch: 7,
+});
 const appends = Array.from({ length: count }, (_, i) =>
-  log.append({ type: 'model.call', time: i, tenant: name, principal: 'system', label: 'UNCLASSIFIED', detail: { n: i } }),
+  log.append({
+    type: 'model.call',
+    time: i,
+    tenant: name,
+    principal: 'system',
+    label: 'UNCLASSIFIED',
+    detail: { n: i },
+  }),
 );
 const receipts = await Promise.all(appends);
 await log.close();

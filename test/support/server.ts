@@ -6,6 +6,7 @@ import { createServices, type Services } from '../../src/app/services.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createApiKey } from '../../src/identity/api-keys.js';
 import type { Role } from '../../src/identity/principal.js';
+import { canonicalLabel, parseBanner } from '../../src/labels/index.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createTestDatabase, type Engine, type TestDatabase } from './stores.js';
 
@@ -55,7 +56,8 @@ export async function startTestServer(
         tenantId: o.tenant ?? 'tenant-a',
         name: o.name ?? `key-${++keyCounter}`,
         role: o.role ?? 'user',
-        clearance: o.clearance ?? 'UNCLASSIFIED',
+        // Given as a banner ('SECRET//SI'), stored canonical — as `enclave keys create` does.
+        clearance: canonicalLabel(parseBanner(o.clearance ?? 'UNCLASSIFIED')),
         authorizations: o.authorizations ?? [],
       });
       return key;

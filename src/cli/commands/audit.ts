@@ -28,7 +28,9 @@ function report(result: VerifyReport): void {
   process.stdout.write(JSON.stringify(result) + '\n');
   if (!result.ok) {
     const where = result.firstBadIndex === undefined ? '' : ` at index ${result.firstBadIndex}`;
-    process.stderr.write(`enclave: audit verification FAILED${where}: ${result.problem ?? 'unknown fault'}\n`);
+    process.stderr.write(
+      `enclave: audit verification FAILED${where}: ${result.problem ?? 'unknown fault'}\n`,
+    );
     process.exitCode = 2;
   }
 }
@@ -38,14 +40,19 @@ export function auditCommand(): Command {
 
   audit
     .command('verify')
-    .description('Verify the live log (or an export against a signed checkpoint, offline); exit 0 when intact.')
+    .description(
+      'Verify the live log (or an export against a signed checkpoint, offline); exit 0 when intact.',
+    )
     .option('--export <file>', 'verify this JSONL export instead of the database (needs --checkpoint)')
     .option('--checkpoint <file>', 'signed checkpoint(s) as JSON, a JSON array or JSONL')
     .option('--public-key <file>', 'Ed25519 public key PEM (default: the local audit signing key)')
     .action(async (opts: VerifyOptions, command: Command) => {
       if (opts.export !== undefined || opts.checkpoint !== undefined) {
         if (!opts.export || !opts.checkpoint) {
-          throw new EnclaveError('invalid_request', 'Offline verification needs both --export FILE and --checkpoint FILE.');
+          throw new EnclaveError(
+            'invalid_request',
+            'Offline verification needs both --export FILE and --checkpoint FILE.',
+          );
         }
         const key = publicKeyFor(command, opts.publicKey);
         if (!key) throw new EnclaveError('invalid_request', 'No public key: pass --public-key FILE.');
@@ -53,7 +60,9 @@ export function auditCommand(): Command {
         return;
       }
       const key = publicKeyFor(command, opts.publicKey);
-      await withServices(command, async (services) => report(await verifyLog(services.store.audit, key ? [key] : [])));
+      await withServices(command, async (services) =>
+        report(await verifyLog(services.store.audit, key ? [key] : [])),
+      );
     });
 
   audit
@@ -62,7 +71,8 @@ export function auditCommand(): Command {
     .action(async (_opts: object, command: Command) => {
       await withServices(command, async (services) => {
         for await (const line of exportLog(services.store.audit)) {
-          if (!process.stdout.write(line + '\n')) await new Promise((resolve) => process.stdout.once('drain', resolve));
+          if (!process.stdout.write(line + '\n'))
+            await new Promise((resolve) => process.stdout.once('drain', resolve));
         }
       });
     });

@@ -11,10 +11,7 @@ import { withServices } from '../context.js';
 /** Where the CLI finds the audit log; key changes are refused (fail-closed) without one. */
 export type AuditFor = (services: Services) => AuditSink | undefined;
 
-const servicesAudit: AuditFor = (services) => {
-  const audit = (services as Services & { audit?: AuditSink }).audit;
-  return audit && typeof audit.append === 'function' ? audit : undefined;
-};
+const servicesAudit: AuditFor = (services) => services.audit;
 
 async function withDataKeys<T>(
   command: Command,

@@ -2,6 +2,8 @@ import { Command, Option } from 'commander';
 import { EnclaveError } from '../../errors/index.js';
 import { createApiKey } from '../../identity/api-keys.js';
 import { roles, type Role } from '../../identity/principal.js';
+import type { Services } from '../../app/services.js';
+import { canonicalLabel, parseBanner, UNCLASSIFIED } from '../../labels/index.js';
 import { withServices } from '../context.js';
 import { addDataKeyCommands } from './data-keys.js';
 
@@ -11,6 +13,34 @@ const parseExpiry = (value: string): number => {
     throw new EnclaveError('invalid_request', `--expires '${value}' is not a date (use ISO 8601).`);
   return time;
 };
+
+/**
+ * Audits an API-key change made from the CLI. A creation that cannot be audited is undone by revoking the
+ * key at once (fail-closed): an unaudited key must never work.
+ */
+async function auditKeyChange(
+  services: Services,
+  type: 'key.create' | 'key.revoke',
+  tenant: string,
+  keyId: string,
+  clearance: string,
+): Promise<void> {
+  try {
+    await services.audit.append({
+      type,
+      time: Date.now(),
+      tenant,
+      principal: 'cli',
+      decision: 'allow',
+      objectId: keyId,
+      objectLabel: clearance,
+      label: canonicalLabel(UNCLASSIFIED),
+    });
+  } catch (error) {
+    if (type === 'key.create') await services.store.apiKeys.revoke(tenant, keyId);
+    throw error;
+  }
+}
 
 export function keysCommand(): Command {
   const keys = new Command('keys').description('API keys (and data keys: rotate, rewrap).');
@@ -37,18 +67,18 @@ export function keysCommand(): Command {
         command: Command,
       ) => {
         await withServices(command, async (services) => {
-          const { key } = await createApiKey(services.store, services.serverSecret, {
+          const { key, record } = await createApiKey(services.store, services.serverSecret, {
             tenantId: opts.tenant,
             name: opts.name,
             role: opts.role,
-            // UNFINISHED: parse and canonicalize with src/labels once it lands.
-            clearance: opts.clearance,
+            clearance: canonicalLabel(parseBanner(opts.clearance)),
             authorizations: opts.authorizations
               .split(',')
               .map((a) => a.trim())
               .filter(Boolean),
             expiresAt: opts.expires === undefined ? null : parseExpiry(opts.expires),
           });
+          await auditKeyChange(services, 'key.create', record.tenantId, record.id, record.clearance);
           process.stdout.write(key + '\n');
         });
       },
@@ -77,6 +107,7 @@ export function keysCommand(): Command {
         if (!(await services.store.apiKeys.revoke(opts.tenant, id))) {
           throw new EnclaveError('not_found', `No live key '${id}' in tenant '${opts.tenant}'.`);
         }
+        await auditKeyChange(services, 'key.revoke', opts.tenant, id, canonicalLabel(UNCLASSIFIED));
         process.stdout.write(`revoked ${id}\n`);
       });
     });

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { EnclaveError } from '../../errors/index.js';
 import { extractionSchema, llmExtractor, parseExtraction } from './llm-extractor.js';
 
-const turns = [{ id: 't1', speaker: 'Ana', text: 'I moved to Porto in March.', occurredAt: Date.UTC(2024, 3, 1) }];
+const turns = [
+  { id: 't1', speaker: 'Ana', text: 'I moved to Porto in March.', occurredAt: Date.UTC(2024, 3, 1) },
+];
 
 describe('LLM extractor', () => {
   it('sends the turns and the strict schema, and validates the answer', async () => {
@@ -16,13 +18,22 @@ describe('LLM extractor', () => {
     expect(seen?.schema).toBe(extractionSchema);
     expect(seen?.prompt).toContain('"id":"t1"');
     expect(drafts).toEqual([
-      { kind: 'fact', text: 'Ana lives in Porto.', subject: 'Ana', attribute: 'lives in', value: 'Porto', validFrom: Date.UTC(2024, 2, 1), sourceIds: ['t1'] },
+      {
+        kind: 'fact',
+        text: 'Ana lives in Porto.',
+        subject: 'Ana',
+        attribute: 'lives in',
+        value: 'Porto',
+        validFrom: Date.UTC(2024, 2, 1),
+        sourceIds: ['t1'],
+      },
     ]);
   });
 
   it('drops memories citing no known turn and rejects answers off the schema', () => {
     const known = new Set(['t1']);
-    const orphan = '{"memories":[{"kind":"plan","text":"x","subject":null,"attribute":null,"value":null,"valid_from":null,"source_ids":["zz"]}]}';
+    const orphan =
+      '{"memories":[{"kind":"plan","text":"x","subject":null,"attribute":null,"value":null,"valid_from":null,"source_ids":["zz"]}]}';
     expect(parseExtraction(orphan, known)).toEqual([]);
     expect(() => parseExtraction('not json', known)).toThrow(EnclaveError);
     expect(() => parseExtraction('{"memories":[{"kind":"rumour","text":"x"}]}', known)).toThrow(/schema/u);

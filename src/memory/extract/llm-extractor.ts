@@ -60,7 +60,12 @@ export function llmExtractor(complete: CompleteJson): MemoryExtractor {
     async extract(turns: readonly ExtractionTurn[]): Promise<MemoryDraft[]> {
       if (turns.length === 0) return [];
       const lines = turns.map((t) =>
-        JSON.stringify({ id: t.id, said_at: new Date(t.occurredAt).toISOString(), speaker: t.speaker, text: t.text }),
+        JSON.stringify({
+          id: t.id,
+          said_at: new Date(t.occurredAt).toISOString(),
+          speaker: t.speaker,
+          text: t.text,
+        }),
       );
       const raw = await complete(`${PROMPT}\n\nTurns (JSONL):\n${lines.join('\n')}`, extractionSchema);
       return parseExtraction(raw, new Set(turns.map((t) => t.id)));
@@ -78,7 +83,10 @@ export function parseExtraction(raw: string, knownIds: ReadonlySet<string>): Mem
   }
   const parsed = answerSchema.safeParse(json);
   if (!parsed.success) {
-    throw new EnclaveError('upstream_error', `The extraction model's answer does not match the schema: ${parsed.error.issues[0]?.message ?? ''}`);
+    throw new EnclaveError(
+      'upstream_error',
+      `The extraction model's answer does not match the schema: ${parsed.error.issues[0]?.message ?? ''}`,
+    );
   }
   const drafts: MemoryDraft[] = [];
   for (const m of parsed.data.memories) {

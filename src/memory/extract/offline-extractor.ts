@@ -51,7 +51,8 @@ const RULES: readonly Rule[] = [
   },
   {
     kind: 'preference',
-    pattern: /\bI (?:really |absolutely |just )?(love|like|enjoy|prefer|adore|hate|dislike|can't stand) ([^.,!?;]+)/iu,
+    pattern:
+      /\bI (?:really |absolutely |just )?(love|like|enjoy|prefer|adore|hate|dislike|can't stand) ([^.,!?;]+)/iu,
     build: (s, m) => ({ text: `${s} ${verb3(m[1] ?? '')} ${clause(m[2])}` }),
   },
   {
@@ -69,7 +70,8 @@ const RULES: readonly Rule[] = [
 ];
 
 /** "love" → "loves"; every verb the preference rule matches takes a plain -s. */
-const verb3 = (v: string): string => (v.toLowerCase() === "can't stand" ? "can't stand" : `${v.toLowerCase()}s`);
+const verb3 = (v: string): string =>
+  v.toLowerCase() === "can't stand" ? "can't stand" : `${v.toLowerCase()}s`;
 
 /** Deterministic, offline extractor: no model, no network, same input → same drafts. */
 export function offlineExtractor(): MemoryExtractor {

@@ -1,5 +1,18 @@
 const DAY = 86_400_000;
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /** "7 May 2023" (UTC): how an event's date is written into its memory text. */
 export function formatDay(at: number): string {
@@ -11,12 +24,16 @@ export function formatDay(at: number): string {
  * Resolves the common relative time phrases of chat ("yesterday", "last week") against when the
  * sentence was said, so "I went yesterday" is remembered with a real date. Unknown phrases → undefined.
  */
-export function resolveRelativeDate(sentence: string, said: number): { at: number; label: string } | undefined {
+export function resolveRelativeDate(
+  sentence: string,
+  said: number,
+): { at: number; label: string } | undefined {
   const s = sentence.toLowerCase();
   const day = (offset: number) => ({ at: said + offset * DAY, label: formatDay(said + offset * DAY) });
   if (/\byesterday\b/u.test(s)) return day(-1);
   if (/\b(today|this morning|tonight|earlier today)\b/u.test(s)) return day(0);
-  if (/\blast (week|weekend)\b/u.test(s)) return { at: said - 7 * DAY, label: `the week before ${formatDay(said)}` };
+  if (/\blast (week|weekend)\b/u.test(s))
+    return { at: said - 7 * DAY, label: `the week before ${formatDay(said)}` };
   if (/\blast month\b/u.test(s)) return { at: said - 30 * DAY, label: `the month before ${formatDay(said)}` };
   if (/\blast year\b/u.test(s)) {
     const y = new Date(said).getUTCFullYear() - 1;

@@ -95,6 +95,8 @@ export class BedrockProvider implements ModelProvider {
           usage = event.metadata.usage;
         }
       }
+      // An aborted stream may end quietly; a cut-off answer must not pass for a finished one.
+      request.signal?.throwIfAborted();
     } catch (error) {
       throw toUpstreamError(error, this.context, request.signal);
     }

@@ -182,6 +182,21 @@ describe('OpenAIProvider', () => {
     });
   });
 
+  it('never reports a stream cut off by an abort as finished', async () => {
+    mock.queue({ kind: 'text', text: 'a b c', chunks: ['a ', 'b ', 'c'] });
+    mock.options.chunkDelayMs = 200;
+    const controller = new AbortController();
+    const events: ModelEvent[] = [];
+    const run = async () => {
+      for await (const event of provider().stream(request({ signal: controller.signal }))) {
+        events.push(event);
+        controller.abort(new Error('cut off'));
+      }
+    };
+    await expect(run()).rejects.toThrow('cut off');
+    expect(events.map((e) => e.type)).toEqual(['text_delta']);
+  });
+
   it('gives the abort reason back when the caller aborts, and the upstream sees the hang-up', async () => {
     mock.queue({ kind: 'hang' });
     const controller = new AbortController();

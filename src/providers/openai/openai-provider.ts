@@ -88,6 +88,8 @@ export class OpenAIProvider implements ModelProvider {
         }
         if (choice.finish_reason) stopReason = finishReasons[choice.finish_reason] ?? 'stop';
       }
+      // The SDK ends an aborted stream quietly; a cut-off answer must not pass for a finished one.
+      request.signal?.throwIfAborted();
     } catch (error) {
       throw toUpstreamError(error, this.context, request.signal);
     }

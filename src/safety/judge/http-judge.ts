@@ -34,19 +34,34 @@ export function createHttpJudge(config: JudgeConfig, fetchImpl: typeof fetch = f
       try {
         response = await fetchImpl(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
+          },
           body: JSON.stringify({ model: config.model, messages, temperature: 0, max_tokens: 32 }),
           signal: AbortSignal.timeout(config.timeoutMs),
         });
       } catch (cause) {
         const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
-        throw new EnclaveError(timedOut ? 'upstream_timeout' : 'upstream_error', `The safety judge at ${url} did not answer${timedOut ? ' in time' : ''}.`, { cause });
+        throw new EnclaveError(
+          timedOut ? 'upstream_timeout' : 'upstream_error',
+          `The safety judge at ${url} did not answer${timedOut ? ' in time' : ''}.`,
+          { cause },
+        );
       }
-      if (!response.ok) throw new EnclaveError('upstream_error', `The safety judge at ${url} answered HTTP ${response.status}.`);
+      if (!response.ok)
+        throw new EnclaveError(
+          'upstream_error',
+          `The safety judge at ${url} answered HTTP ${response.status}.`,
+        );
       const parsed = completionSchema.safeParse(await response.json().catch(() => undefined));
       const content = parsed.success ? (parsed.data.choices[0]?.message.content ?? '') : '';
       const result = parseJudgeReply(content);
-      if (!result) throw new EnclaveError('upstream_error', `The safety judge at ${url} gave a reply that is neither Llama Guard's format nor the JSON verdict.`);
+      if (!result)
+        throw new EnclaveError(
+          'upstream_error',
+          `The safety judge at ${url} gave a reply that is neither Llama Guard's format nor the JSON verdict.`,
+        );
       return { ...result, categories: result.categories.filter(isCategory) };
     },
   };

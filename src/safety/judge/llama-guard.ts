@@ -28,17 +28,27 @@ export function parseJudgeReply(reply: string): JudgeResult | undefined {
   if (first === 'safe') return { unsafe: false, categories: [], score: 0 };
   if (first === 'unsafe') {
     const codes = text.slice(6).match(/S\d{1,2}/g) ?? [];
-    const categories = [...new Set(codes.map((c) => hazardCodes[c]).filter((c): c is Category => c !== undefined))];
+    const categories = [
+      ...new Set(codes.map((c) => hazardCodes[c]).filter((c): c is Category => c !== undefined)),
+    ];
     return { unsafe: true, categories, score: 1 };
   }
   const json = text.match(/\{[\s\S]*\}/)?.[0];
   if (!json) return undefined;
   try {
-    const value = JSON.parse(json) as { unsafe?: unknown; flagged?: unknown; categories?: unknown; score?: unknown };
+    const value = JSON.parse(json) as {
+      unsafe?: unknown;
+      flagged?: unknown;
+      categories?: unknown;
+      score?: unknown;
+    };
     const unsafe = value.unsafe ?? value.flagged;
     if (typeof unsafe !== 'boolean') return undefined;
-    const categories = Array.isArray(value.categories) ? value.categories.filter((c): c is Category => typeof c === 'string') : [];
-    const score = typeof value.score === 'number' && value.score >= 0 && value.score <= 1 ? value.score : unsafe ? 1 : 0;
+    const categories = Array.isArray(value.categories)
+      ? value.categories.filter((c): c is Category => typeof c === 'string')
+      : [];
+    const score =
+      typeof value.score === 'number' && value.score >= 0 && value.score <= 1 ? value.score : unsafe ? 1 : 0;
     return { unsafe, categories, score };
   } catch {
     return undefined;

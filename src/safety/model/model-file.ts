@@ -35,7 +35,11 @@ const WEIGHTS = 'weights.i8.gz';
  * weight) moves scores by far less than the decision margin. Files are written then renamed, so a reader
  * never sees half a model.
  */
-export function saveModel(dir: string, model: LinearModel, meta: Omit<ModelMeta, 'bias' | 'scale' | 'dims' | 'heads' | 'format' | 'taxonomyVersion'>): ModelMeta {
+export function saveModel(
+  dir: string,
+  model: LinearModel,
+  meta: Omit<ModelMeta, 'bias' | 'scale' | 'dims' | 'heads' | 'format' | 'taxonomyVersion'>,
+): ModelMeta {
   mkdirSync(dir, { recursive: true });
   const H = model.heads;
   const scale = new Array<number>(H).fill(0);
@@ -62,20 +66,28 @@ export function saveModel(dir: string, model: LinearModel, meta: Omit<ModelMeta,
   return full;
 }
 
-export const modelExists = (dir: string): boolean => existsSync(join(dir, META)) && existsSync(join(dir, WEIGHTS));
+export const modelExists = (dir: string): boolean =>
+  existsSync(join(dir, META)) && existsSync(join(dir, WEIGHTS));
 
 export function loadModel(dir: string): LoadedModel {
   if (!modelExists(dir)) {
-    throw new EnclaveError('unavailable', `No safety model in ${dir}: run \`enclave safety train\` (or npm run train:safety).`);
+    throw new EnclaveError(
+      'unavailable',
+      `No safety model in ${dir}: run \`enclave safety train\` (or npm run train:safety).`,
+    );
   }
   const meta = modelMetaSchema.parse(JSON.parse(readFileSync(join(dir, META), 'utf8')));
   if (meta.heads.join() !== modelHeads.join()) {
-    throw new EnclaveError('unavailable', `The safety model in ${dir} has heads for another taxonomy (${meta.taxonomyVersion}); retrain it.`);
+    throw new EnclaveError(
+      'unavailable',
+      `The safety model in ${dir} has heads for another taxonomy (${meta.taxonomyVersion}); retrain it.`,
+    );
   }
   const raw = gunzipSync(readFileSync(join(dir, WEIGHTS)));
   const q = new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
   const H = meta.heads.length;
-  if (q.length !== meta.dims * H) throw new EnclaveError('unavailable', `The safety model weights in ${dir} are truncated.`);
+  if (q.length !== meta.dims * H)
+    throw new EnclaveError('unavailable', `The safety model weights in ${dir} are truncated.`);
   const weights = new Float32Array(q.length);
   for (let i = 0; i < q.length; i++) weights[i] = (q[i] ?? 0) * (meta.scale[i % H] ?? 0);
   return { model: new LinearModel(meta.dims, weights, Float32Array.from(meta.bias)), meta };

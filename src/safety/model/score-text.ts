@@ -1,4 +1,4 @@
-import { Featurizer } from './features.js';
+import type { Featurizer } from './features.js';
 import { headIndex, type LinearModel } from './linear-model.js';
 
 /** Texts longer than this are scored in overlapping windows, so one harmful paragraph in a long document still shows. */

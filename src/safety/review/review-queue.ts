@@ -25,7 +25,10 @@ export interface RecordVerdictInput {
  * Records a verdict (always; the text only as a hash) and, when it needs a human, queues the text for review.
  * An escalated item stays `pending` until a reviewer decides: the runtime holds the request on that status.
  */
-export async function recordVerdict(repo: SafetyRepo, input: RecordVerdictInput): Promise<{ verdictId: string; reviewId: string | null }> {
+export async function recordVerdict(
+  repo: SafetyRepo,
+  input: RecordVerdictInput,
+): Promise<{ verdictId: string; reviewId: string | null }> {
   const now = input.now ?? Date.now();
   const verdictId = `sv_${randomUUID().replaceAll('-', '')}`;
   await repo.insertVerdict({
@@ -73,13 +76,27 @@ export interface ReviewerDecision {
 }
 
 /** Applies a reviewer's decision to a pending item; the first decision wins (a second one is a conflict). */
-export async function decideReview(repo: SafetyRepo, tenantId: string, reviewId: string, d: ReviewerDecision): Promise<SafetyReviewRecord> {
+export async function decideReview(
+  repo: SafetyRepo,
+  tenantId: string,
+  reviewId: string,
+  d: ReviewerDecision,
+): Promise<SafetyReviewRecord> {
   const item = await repo.reviewById(tenantId, reviewId);
   if (!item) throw new EnclaveError('not_found', `No review item '${reviewId}'.`);
   const unknown = (d.categories ?? []).filter((c) => !isCategory(c));
-  if (unknown.length > 0) throw new EnclaveError('invalid_request', `Unknown safety categories: ${unknown.join(', ')} (see docs/safety.md).`, { param: 'categories' });
+  if (unknown.length > 0)
+    throw new EnclaveError(
+      'invalid_request',
+      `Unknown safety categories: ${unknown.join(', ')} (see docs/safety.md).`,
+      { param: 'categories' },
+    );
   if (d.decision === 'correct' && d.categories === undefined) {
-    throw new EnclaveError('invalid_request', 'A correction needs `categories` (use [] when the text is not harmful).', { param: 'categories' });
+    throw new EnclaveError(
+      'invalid_request',
+      'A correction needs `categories` (use [] when the text is not harmful).',
+      { param: 'categories' },
+    );
   }
   const categories = d.decision === 'confirm' ? item.categories : (d.categories ?? []);
   const ok = await repo.decideReview(tenantId, reviewId, {
@@ -102,8 +119,17 @@ export async function decideReview(repo: SafetyRepo, tenantId: string, reviewId:
 export async function reviewedTrainingRows(repo: SafetyRepo, since?: number): Promise<LabelledText[]> {
   return (await repo.listDecided(since)).map((item) => {
     const harm = (item.decisionCategories ?? []).filter((c): c is HarmCategory => isHarmCategory(c));
-    const surface: Surface = (surfaces as readonly string[]).includes(item.surface) ? (item.surface as Surface) : 'input';
-    return { source: 'review', id: item.id, text: item.text, label: harm.length > 0 ? 1 : 0, categories: harm, surface };
+    const surface: Surface = (surfaces as readonly string[]).includes(item.surface)
+      ? (item.surface as Surface)
+      : 'input';
+    return {
+      source: 'review',
+      id: item.id,
+      text: item.text,
+      label: harm.length > 0 ? 1 : 0,
+      categories: harm,
+      surface,
+    };
   });
 }
 

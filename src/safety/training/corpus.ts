@@ -38,9 +38,20 @@ export function buildCorpus(options: CorpusOptions): Corpus {
   const held: LabelledText[] = [];
   const sources: SourceSummary[] = [];
   const own = options.ownExamples ?? loadOwnExamples();
-  const all: { source: Pick<DataSource, 'name' | 'licence' | 'use' | 'note'>; rows: readonly LabelledText[] | undefined }[] = [
+  const all: {
+    source: Pick<DataSource, 'name' | 'licence' | 'use' | 'note'>;
+    rows: readonly LabelledText[] | undefined;
+  }[] = [
     ...(options.sources ?? dataSources).map((s) => ({ source: s, rows: s.load(options.datasetsRoot) })),
-    { source: { name: 'enclave-examples', licence: 'Apache-2.0 (this repository)', use: 'train', note: 'hand-written positives and hard negatives per category' }, rows: own },
+    {
+      source: {
+        name: 'enclave-examples',
+        licence: 'Apache-2.0 (this repository)',
+        use: 'train',
+        note: 'hand-written positives and hard negatives per category',
+      },
+      rows: own,
+    },
   ];
   for (const { source, rows } of all) {
     const summary: SourceSummary = { ...source, train: 0, eval: 0, present: rows !== undefined };

@@ -24,15 +24,24 @@ export function evaluate(engine: SafetyEngine, rows: readonly LabelledText[]): E
     bySource.set(row.source, [...(bySource.get(row.source) ?? []), scored]);
     const named = new Set<string>(verdict.categories.map((c) => c.category));
     if (row.label === 0) {
-      negatives.push({ score: Object.fromEntries(harmCategories.map((c) => [c, evidence.get(c)?.score ?? 0])), named });
+      negatives.push({
+        score: Object.fromEntries(harmCategories.map((c) => [c, evidence.get(c)?.score ?? 0])),
+        named,
+      });
     }
     for (const c of row.label === 1 ? row.categories : []) {
-      byCategory.set(c, [...(byCategory.get(c) ?? []), { label: 1, predicted: named.has(c), score: evidence.get(c)?.score ?? 0 }]);
+      byCategory.set(c, [
+        ...(byCategory.get(c) ?? []),
+        { label: 1, predicted: named.has(c), score: evidence.get(c)?.score ?? 0 },
+      ]);
     }
   }
   const perCategory: Partial<Record<HarmCategory, Metrics>> = {};
   for (const [c, pos] of byCategory) {
-    perCategory[c] = metrics([...pos, ...negatives.map((n) => ({ label: 0 as const, predicted: n.named.has(c), score: n.score[c] ?? 0 }))]);
+    perCategory[c] = metrics([
+      ...pos,
+      ...negatives.map((n) => ({ label: 0 as const, predicted: n.named.has(c), score: n.score[c] ?? 0 })),
+    ]);
   }
   return {
     overall: metrics(overall),

@@ -26,13 +26,30 @@ export function metrics(rows: readonly Scored[]): Metrics {
   let fn = 0;
   let tn = 0;
   for (const r of rows) {
-    if (r.label === 1) r.predicted ? tp++ : fn++;
-    else r.predicted ? fp++ : tn++;
+    if (r.label === 1) {
+      if (r.predicted) tp++;
+      else fn++;
+    } else if (r.predicted) fp++;
+    else tn++;
   }
   const precision = ratio(tp, tp + fp);
   const recall = ratio(tp, tp + fn);
-  const f1 = precision === null || recall === null ? null : precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-  return { n: rows.length, positives: tp + fn, negatives: fp + tn, precision, recall, f1, fpr: ratio(fp, fp + tn), auprc: averagePrecision(rows) };
+  const f1 =
+    precision === null || recall === null
+      ? null
+      : precision + recall === 0
+        ? 0
+        : (2 * precision * recall) / (precision + recall);
+  return {
+    n: rows.length,
+    positives: tp + fn,
+    negatives: fp + tn,
+    precision,
+    recall,
+    f1,
+    fpr: ratio(fp, fp + tn),
+    auprc: averagePrecision(rows),
+  };
 }
 
 /** Average precision: mean of precision at each positive's rank, ties broken pessimistically (negatives first). */

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { HarmCategory } from '../taxonomy.js';
 import { parseCsvRecords } from './csv.js';
 import { guessCategory } from './guess-category.js';
@@ -10,13 +9,32 @@ const read = (root: string, ...path: string[]): string | undefined => {
   const file = join(root, ...path);
   return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 };
-const jsonl = (text: string): unknown[] => text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+const jsonl = (text: string): unknown[] =>
+  text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as unknown);
 
-const harmful = (source: string, id: string, text: string, categories: HarmCategory[] = guessCategory(text)): LabelledText => ({
-  source, id, text: text.trim(), label: 1, categories, surface: 'input',
+const harmful = (
+  source: string,
+  id: string,
+  text: string,
+  categories: HarmCategory[] = guessCategory(text),
+): LabelledText => ({
+  source,
+  id,
+  text: text.trim(),
+  label: 1,
+  categories,
+  surface: 'input',
 });
 const benign = (source: string, id: string, text: string): LabelledText => ({
-  source, id, text: text.trim(), label: 0, categories: [], surface: 'input',
+  source,
+  id,
+  text: text.trim(),
+  label: 0,
+  categories: [],
+  surface: 'input',
 });
 
 const strongRejectCategory: Readonly<Record<string, HarmCategory | undefined>> = {
@@ -32,6 +50,14 @@ const sstCategory: Readonly<Record<string, HarmCategory | undefined>> = {
   'Scams and fraud': 'fraud_deception',
 };
 
+const benignBipiaGroups = new Set([
+  'Information Retrieval',
+  'Content Creation',
+  'Learning and Tutoring',
+  'Language Translation',
+  'Programming Help',
+]);
+
 /** Prompts in the OASST lottery sample that are harmful requests (SOURCE.txt names them): dropped, not used as benign. */
 const oasstHarmful = new Set(['lottery:47', 'lottery:250']);
 
@@ -42,38 +68,62 @@ const oasstHarmful = new Set(['lottery:47', 'lottery:250']);
  */
 export const dataSources: readonly DataSource[] = [
   {
-    name: 'advbench', licence: 'MIT', use: 'train', note: 'harmful instructions; categories guessed by keyword',
+    name: 'advbench',
+    licence: 'MIT',
+    use: 'train',
+    note: 'harmful instructions; categories guessed by keyword',
     load: (root) => {
       const csv = read(root, 'advbench', 'advbench.csv');
-      return csv === undefined ? undefined : parseCsvRecords(csv).map((r, i) => harmful('advbench', `advbench:${i + 1}`, r.goal ?? ''));
+      return csv === undefined
+        ? undefined
+        : parseCsvRecords(csv).map((r, i) => harmful('advbench', `advbench:${i + 1}`, r.goal ?? ''));
     },
   },
   {
-    name: 'strongreject', licence: 'MIT', use: 'train', note: 'harmful prompts, 6 categories; rows that StrongREJECT took from MaliciousInstruct are skipped (that set has no licence)',
+    name: 'strongreject',
+    licence: 'MIT',
+    use: 'train',
+    note: 'harmful prompts, 6 categories; rows that StrongREJECT took from MaliciousInstruct are skipped (that set has no licence)',
     load: (root) => {
       const csv = read(root, 'strongreject', 'strongreject.csv');
-      return csv === undefined ? undefined : parseCsvRecords(csv).filter((r) => r.source !== 'MaliciousInstruct').map((r, i) => {
-        const text = r.forbidden_prompt ?? '';
-        const c = strongRejectCategory[r.category ?? ''];
-        return harmful('strongreject', `strongreject:${i + 1}`, text, c ? [c] : guessCategory(text));
-      });
+      return csv === undefined
+        ? undefined
+        : parseCsvRecords(csv)
+            .filter((r) => r.source !== 'MaliciousInstruct')
+            .map((r, i) => {
+              const text = r.forbidden_prompt ?? '';
+              const c = strongRejectCategory[r.category ?? ''];
+              return harmful('strongreject', `strongreject:${i + 1}`, text, c ? [c] : guessCategory(text));
+            });
     },
   },
   {
-    name: 'simplesafetytests', licence: 'CC BY 4.0', use: 'train', note: 'clearly harmful prompts, 5 harm areas',
+    name: 'simplesafetytests',
+    licence: 'CC BY 4.0',
+    use: 'train',
+    note: 'clearly harmful prompts, 5 harm areas',
     load: (root) => {
       const csv = read(root, 'simplesafetytests', 'SimpleSafetyTests - test cases.csv');
-      return csv === undefined ? undefined : parseCsvRecords(csv).map((r) => {
-        const text = r.prompts_final ?? '';
-        const c = sstCategory[r.harm_area ?? ''];
-        const guessed = guessCategory(text);
-        const categories: HarmCategory[] = c ? [c] : r.harm_area === 'Child safety' && guessed.length === 0 ? ['violence'] : guessed;
-        return harmful('simplesafetytests', r.id ?? text, text, categories);
-      });
+      return csv === undefined
+        ? undefined
+        : parseCsvRecords(csv).map((r) => {
+            const text = r.prompts_final ?? '';
+            const c = sstCategory[r.harm_area ?? ''];
+            const guessed = guessCategory(text);
+            const categories: HarmCategory[] = c
+              ? [c]
+              : r.harm_area === 'Child safety' && guessed.length === 0
+                ? ['violence']
+                : guessed;
+            return harmful('simplesafetytests', r.id ?? text, text, categories);
+          });
     },
   },
   {
-    name: 'oasst', licence: 'Apache-2.0', use: 'train', note: 'natural user prompts, benign (two harmful lottery prompts dropped)',
+    name: 'oasst',
+    licence: 'Apache-2.0',
+    use: 'train',
+    note: 'natural user prompts, benign (two harmful lottery prompts dropped)',
     load: (root) => {
       const a = read(root, 'oasst-eval-prompts', 'en_100_text.jsonl');
       const b = read(root, 'oasst-eval-prompts', 'prompt_lottery_en_250_text.jsonl');
@@ -85,13 +135,20 @@ export const dataSources: readonly DataSource[] = [
     },
   },
   {
-    name: 'self-instruct', licence: 'Apache-2.0', use: 'train', note: 'human-written ordinary instructions, benign',
+    name: 'self-instruct',
+    licence: 'Apache-2.0',
+    use: 'train',
+    note: 'human-written ordinary instructions, benign',
     load: (root) => {
       const rows: LabelledText[] = [];
       for (const file of ['seed_tasks.jsonl', 'user_oriented_instructions.jsonl']) {
         const text = read(root, 'self-instruct', file);
         if (!text) return undefined;
-        for (const r of jsonl(text) as { id: string; instruction: string; instances: { input: string }[] }[]) {
+        for (const r of jsonl(text) as {
+          id: string;
+          instruction: string;
+          instances: { input: string }[];
+        }[]) {
           const input = r.instances[0]?.input ?? '';
           rows.push(benign('self-instruct', r.id, input ? `${r.instruction}\n${input}` : r.instruction));
         }
@@ -100,16 +157,27 @@ export const dataSources: readonly DataSource[] = [
     },
   },
   {
-    name: 'self-instruct-outputs', licence: 'Apache-2.0', use: 'train', note: 'reference outputs as benign data-like text: negatives for the indirect-injection head only',
+    name: 'self-instruct-outputs',
+    licence: 'Apache-2.0',
+    use: 'train',
+    note: 'reference outputs: benign data-like text for every head (output surface, and negatives for indirect injection)',
     load: (root) => {
       const text = read(root, 'self-instruct', 'seed_tasks.jsonl');
-      return text === undefined ? undefined : (jsonl(text) as { id: string; instances: { output: string }[] }[])
-        .filter((r) => (r.instances[0]?.output ?? '').length > 40)
-        .map((r) => ({ ...benign('self-instruct-outputs', `${r.id}:out`, r.instances[0]?.output ?? ''), surface: 'tool_output' as const, indirectOnly: true }));
+      return text === undefined
+        ? undefined
+        : (jsonl(text) as { id: string; instances: { output: string }[] }[])
+            .filter((r) => (r.instances[0]?.output ?? '').length > 40)
+            .map((r) => ({
+              ...benign('self-instruct-outputs', `${r.id}:out`, r.instances[0]?.output ?? ''),
+              surface: 'tool_output' as const,
+            }));
     },
   },
   {
-    name: 'mt-bench', licence: 'Apache-2.0', use: 'train', note: 'MT-bench and Vicuna-bench user turns, benign',
+    name: 'mt-bench',
+    licence: 'Apache-2.0',
+    use: 'train',
+    note: 'MT-bench and Vicuna-bench user turns, benign',
     load: (root) => {
       const rows: LabelledText[] = [];
       for (const file of ['mt_bench_question.jsonl', 'vicuna_bench_question.jsonl']) {
@@ -123,14 +191,30 @@ export const dataSources: readonly DataSource[] = [
     },
   },
   {
-    name: 'bipia-attacks', licence: 'MIT', use: 'train', note: "BIPIA's own train split of attack instructions: positives for the indirect-injection head only",
+    name: 'bipia-attacks',
+    licence: 'MIT',
+    use: 'train',
+    note: "BIPIA's own train split of attack instructions: positives for the indirect-injection head only",
     load: (root) => {
       const rows: LabelledText[] = [];
       for (const file of ['text_attack_train.json', 'code_attack_train.json']) {
         const text = read(root, 'bipia', 'benchmark', file);
         if (!text) return undefined;
         for (const [group, attacks] of Object.entries(JSON.parse(text) as Record<string, string[]>)) {
-          attacks.forEach((a, i) => rows.push({ source: 'bipia-attacks', id: `${file}:${group}:${i}`, text: a, label: 1, categories: ['prompt_injection'], surface: 'tool_output', indirectOnly: true }));
+          attacks.forEach((a, i) =>
+            rows.push({
+              source: 'bipia-attacks',
+              id: `${file}:${group}:${i}`,
+              text: a,
+              label: 1,
+              categories: ['prompt_injection'],
+              surface: 'tool_output',
+              indirectOnly: true,
+            }),
+          );
+          // The plain task groups are ordinary requests when a user types them: benign input rows too.
+          if (benignBipiaGroups.has(group))
+            attacks.forEach((a, i) => rows.push(benign('bipia-tasks', `${file}:${group}:${i}`, a)));
         }
       }
       return rows;
@@ -142,53 +226,98 @@ export const dataSources: readonly DataSource[] = [
 function evalOnlySources(): DataSource[] {
   return [
     {
-      name: 'malicious-instruct', licence: 'none stated', use: 'eval-only', note: 'harmful questions; no licence in the copy',
-      load: (root) => read(root, 'malicious-instruct', 'malicious_instruct.txt')?.split('\n').filter((l) => l.trim()).map((l, i) => harmful('malicious-instruct', `mi:${i + 1}`, l)),
+      name: 'malicious-instruct',
+      licence: 'none stated',
+      use: 'eval-only',
+      note: 'harmful questions; no licence in the copy',
+      load: (root) =>
+        read(root, 'malicious-instruct', 'malicious_instruct.txt')
+          ?.split('\n')
+          .filter((l) => l.trim())
+          .map((l, i) => harmful('malicious-instruct', `mi:${i + 1}`, l)),
     },
     {
-      name: 'jailbreakbench', licence: 'Apache-2.0 (via refusal_direction)', use: 'eval-only', note: '100 JailbreakBench behaviours (HarmBench/AdvBench-like); kept unseen as a harmbench-style check',
+      name: 'jailbreakbench',
+      licence: 'Apache-2.0 (via refusal_direction)',
+      use: 'eval-only',
+      note: '100 JailbreakBench behaviours (HarmBench/AdvBench-like); kept unseen as a harmbench-style check',
       load: (root) => jbb(root)?.prompts,
     },
     {
-      name: 'jbb-responses', licence: 'Apache-2.0 (via refusal_direction)', use: 'eval-only', note: 'model outputs labelled by Llama Guard 2 (machine labels): output-surface check',
+      name: 'jbb-responses',
+      licence: 'Apache-2.0 (via refusal_direction)',
+      use: 'eval-only',
+      note: 'model outputs labelled by Llama Guard 2 (machine labels): output-surface check',
       load: (root) => jbb(root)?.responses,
     },
     {
-      name: 'tensor-trust', licence: 'none (research data)', use: 'eval-only', note: 'hijacking and extraction attacks: direct prompt-injection recall',
+      name: 'tensor-trust',
+      licence: 'none (research data)',
+      use: 'eval-only',
+      note: 'hijacking and extraction attacks: direct prompt-injection recall',
       load: (root) => {
         const rows: LabelledText[] = [];
         for (const file of ['hijacking_robustness_dataset.jsonl', 'extraction_robustness_dataset.jsonl']) {
           const text = read(root, 'tensor-trust', file);
           if (!text) return undefined;
           for (const r of jsonl(text) as { sample_id: number; attack: string }[]) {
-            if (r.attack.trim()) rows.push({ source: 'tensor-trust', id: `${file}:${r.sample_id}`, text: r.attack, label: 1, categories: ['prompt_injection'], surface: 'input' });
+            if (r.attack.trim())
+              rows.push({
+                source: 'tensor-trust',
+                id: `${file}:${r.sample_id}`,
+                text: r.attack,
+                label: 1,
+                categories: ['prompt_injection'],
+                surface: 'input',
+              });
           }
         }
         return rows;
       },
     },
     {
-      name: 'bipia-injected', licence: 'MIT attacks; contexts third-party (CC BY-SA and others, NOTICE.md)', use: 'eval-only', note: "BIPIA test attacks planted in BIPIA test contexts (tool output), with the clean contexts as negatives",
+      name: 'bipia-injected',
+      licence: 'MIT attacks; contexts third-party (CC BY-SA and others, NOTICE.md)',
+      use: 'eval-only',
+      note: 'BIPIA test attacks planted in BIPIA test contexts (tool output), with the clean contexts as negatives',
       load: (root) => bipiaInjected(root),
     },
   ];
 }
 
-interface JbbCompletion { category: string; prompt: string; response: string; is_jailbreak_llamaguard2?: boolean | number }
+interface JbbCompletion {
+  category: string;
+  prompt: string;
+  response: string;
+  is_jailbreak_llamaguard2?: boolean | number;
+}
 
 function jbb(root: string): { prompts: LabelledText[]; responses: LabelledText[] } | undefined {
   const runs = join(root, 'refusal-direction-completions', 'pipeline', 'runs');
   if (!existsSync(runs)) return undefined;
   const prompts = new Map<string, LabelledText>();
   const responses: LabelledText[] = [];
-  for (const model of ['gemma-2b-it', 'llama-2-7b-chat-hf', 'meta-llama-3-8b-instruct', 'qwen-1_8b-chat', 'yi-6b-chat']) {
+  for (const model of [
+    'gemma-2b-it',
+    'llama-2-7b-chat-hf',
+    'meta-llama-3-8b-instruct',
+    'qwen-1_8b-chat',
+    'yi-6b-chat',
+  ]) {
     for (const kind of ['baseline', 'ablation', 'actadd']) {
       const text = read(runs, model, 'completions', `jailbreakbench_${kind}_evaluations.json`);
       if (text) {
         (JSON.parse(text) as { completions: JbbCompletion[] }).completions.forEach((c, i) => {
           prompts.set(c.prompt, harmful('jailbreakbench', `jbb:${prompts.size + 1}`, c.prompt));
           if (c.is_jailbreak_llamaguard2 !== undefined) {
-            responses.push({ source: 'jbb-responses', id: `${model}:${kind}:${i}`, text: c.response, label: c.is_jailbreak_llamaguard2 ? 1 : 0, categories: [], surface: 'output' });
+            responses.push({
+              source: 'jbb-responses',
+              id: `${model}:${kind}:${i}`,
+              text: c.response,
+              label: c.is_jailbreak_llamaguard2 ? 1 : 0,
+              categories: [],
+              surface: 'output',
+            });
           }
         });
       }
@@ -212,12 +341,26 @@ function bipiaInjected(root: string): LabelledText[] | undefined {
     (jsonl(text) as { context: string | string[] }[]).slice(0, 50).forEach((r, i) => {
       // Code contexts are stored as a list of lines.
       const context = Array.isArray(r.context) ? r.context.join('\n') : r.context;
-      rows.push({ source: 'bipia-injected', id: `${task}:${i}:clean`, text: context, label: 0, categories: [], surface: 'tool_output' });
+      rows.push({
+        source: 'bipia-injected',
+        id: `${task}:${i}:clean`,
+        text: context,
+        label: 0,
+        categories: [],
+        surface: 'tool_output',
+      });
       // Planted at a line break near the middle, as BIPIA does, so it is not trivially at an edge.
       const attack = attacks[k++ % attacks.length] ?? '';
       const middle = context.indexOf('\n', Math.floor(context.length / 2));
       const at = middle < 0 ? context.length : middle;
-      rows.push({ source: 'bipia-injected', id: `${task}:${i}:attack`, text: `${context.slice(0, at)}\n${attack}\n${context.slice(at)}`, label: 1, categories: ['prompt_injection'], surface: 'tool_output' });
+      rows.push({
+        source: 'bipia-injected',
+        id: `${task}:${i}:attack`,
+        text: `${context.slice(0, at)}\n${attack}\n${context.slice(at)}`,
+        label: 1,
+        categories: ['prompt_injection'],
+        surface: 'tool_output',
+      });
     });
   }
   return rows;

@@ -1,6 +1,10 @@
 /** Normalised form used for splitting and de-duplication: case, spacing and punctuation do not matter. */
 export const normalizeForSplit = (text: string): string =>
-  text.toLowerCase().normalize('NFKC').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  text
+    .toLowerCase()
+    .normalize('NFKC')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 
 /** FNV-1a 32-bit of a string. */
 export function fnv1a(text: string): number {
@@ -16,4 +20,5 @@ export const HELD_OUT_PERCENT = 30;
  * Deterministic held-out split by a hash of the normalised text: the same text lands on the same side in every
  * run and on every machine, and near-duplicates (case, punctuation) land together, so none leaks into training.
  */
-export const isHeldOut = (text: string): boolean => fnv1a('split/1:' + normalizeForSplit(text)) % 100 < HELD_OUT_PERCENT;
+export const isHeldOut = (text: string): boolean =>
+  fnv1a('split/1:' + normalizeForSplit(text)) % 100 < HELD_OUT_PERCENT;

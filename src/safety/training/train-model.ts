@@ -48,7 +48,12 @@ export function trainModel(options: TrainModelOptions): TrainModelReport {
   const corpus = buildCorpus({ datasetsRoot: options.datasetsRoot, extraTrain: options.reviewed ?? [] });
   log(`training rows: ${corpus.train.length}; held-out evaluation rows: ${corpus.eval.length}`);
   const rows = toTrainRows(corpus.train, dims);
-  const model = trainLinear(rows, { ...defaultTrainOptions, dims, heads: modelHeads.length, epochs: options.epochs ?? defaultTrainOptions.epochs });
+  const model = trainLinear(rows, {
+    ...defaultTrainOptions,
+    dims,
+    heads: modelHeads.length,
+    epochs: options.epochs ?? defaultTrainOptions.epochs,
+  });
   const digest = createHash('sha256').update(Buffer.from(model.weights.buffer)).digest('hex').slice(0, 10);
   const version = `linear-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${digest}`;
 
@@ -58,7 +63,14 @@ export function trainModel(options: TrainModelOptions): TrainModelReport {
     saveModel(staging, model, {
       version,
       trainedAt: new Date().toISOString(),
-      training: { rows: corpus.train.length, reviewed: options.reviewed?.length ?? 0, sources: corpus.sources.filter((s) => s.use === 'train').map(({ name, licence, train }) => ({ name, licence, rows: train })), options: { ...defaultTrainOptions, dims } },
+      training: {
+        rows: corpus.train.length,
+        reviewed: options.reviewed?.length ?? 0,
+        sources: corpus.sources
+          .filter((s) => s.use === 'train')
+          .map(({ name, licence, train }) => ({ name, licence, rows: train })),
+        options: { ...defaultTrainOptions, dims },
+      },
       evaluation: {},
     });
     // Evaluate the saved (quantised) weights: exactly what would ship.
@@ -74,19 +86,39 @@ export function trainModel(options: TrainModelOptions): TrainModelReport {
         log(`active model not comparable (${(error as Error).message}); the candidate replaces it`);
       }
     }
-    const worse = active !== null && (
-      (candidate.overall.f1 ?? 0) < (active.overall.f1 ?? 0) - TOLERANCE ||
-      (candidate.overall.auprc ?? 0) < (active.overall.auprc ?? 0) - TOLERANCE
-    );
+    const worse =
+      active !== null &&
+      ((candidate.overall.f1 ?? 0) < (active.overall.f1 ?? 0) - TOLERANCE ||
+        (candidate.overall.auprc ?? 0) < (active.overall.auprc ?? 0) - TOLERANCE);
     const replaced = !worse || options.force === true;
-    const reason = !worse ? (active ? 'candidate is not worse on the fixed evaluation split' : 'no active model') : options.force ? 'candidate is worse but --force was given' : 'candidate is worse on the fixed evaluation split: active model kept';
+    const reason = !worse
+      ? active
+        ? 'candidate is not worse on the fixed evaluation split'
+        : 'no active model'
+      : options.force
+        ? 'candidate is worse but --force was given'
+        : 'candidate is worse on the fixed evaluation split: active model kept';
     if (replaced) {
       const meta = loadModel(staging).meta;
-      saveModel(options.modelDir, loadModel(staging).model, { version: meta.version, trainedAt: meta.trainedAt, training: meta.training, evaluation: { overall: candidate.overall, perSource: candidate.perSource } });
+      saveModel(options.modelDir, loadModel(staging).model, {
+        version: meta.version,
+        trainedAt: meta.trainedAt,
+        training: meta.training,
+        evaluation: { overall: candidate.overall, perSource: candidate.perSource },
+      });
     }
-    return { candidateVersion: version, activeVersion, candidate, active, replaced, reason, sources: corpus.sources, trainRows: corpus.train.length, evalRows: corpus.eval.length };
+    return {
+      candidateVersion: version,
+      activeVersion,
+      candidate,
+      active,
+      replaced,
+      reason,
+      sources: corpus.sources,
+      trainRows: corpus.train.length,
+      evalRows: corpus.eval.length,
+    };
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
 }
-

@@ -29,6 +29,8 @@ export const audit: Migration = {
       .addColumn('tree_size', 'bigint', (c) => c.notNull())
       .addColumn('frontier', 'text', (c) => c.notNull())
       .execute();
-    await sql`insert into audit_head (id, tree_size, frontier) values (1, 0, '{"nodes":[],"size":0}')`.execute(db);
+    await sql`insert into audit_head (id, tree_size, frontier) values (1, 0, '{"nodes":[],"size":0}')`.execute(
+      db,
+    );
   },
 };

@@ -20,7 +20,11 @@ export const safety: Migration = {
       .addColumn('text_sha256', 'text', (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('safety_verdicts_tenant_time').on('safety_verdicts').columns(['tenant_id', 'created_at']).execute();
+    await db.schema
+      .createIndex('safety_verdicts_tenant_time')
+      .on('safety_verdicts')
+      .columns(['tenant_id', 'created_at'])
+      .execute();
     await db.schema
       .createTable('safety_reviews')
       .addColumn('id', 'text', (c) => c.primaryKey())
@@ -38,6 +42,10 @@ export const safety: Migration = {
       .addColumn('decided_at', 'bigint')
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('safety_reviews_queue').on('safety_reviews').columns(['tenant_id', 'status', 'created_at']).execute();
+    await db.schema
+      .createIndex('safety_reviews_queue')
+      .on('safety_reviews')
+      .columns(['tenant_id', 'status', 'created_at'])
+      .execute();
   },
 };

@@ -100,8 +100,17 @@ export const runs: Migration = {
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('decided_at', 'bigint')
       .execute();
-    await db.schema.createIndex('approvals_run').on('approvals').columns(['run_id', 'step_index']).unique().execute();
-    await db.schema.createIndex('approvals_tenant').on('approvals').columns(['tenant_id', 'status']).execute();
+    await db.schema
+      .createIndex('approvals_run')
+      .on('approvals')
+      .columns(['run_id', 'step_index'])
+      .unique()
+      .execute();
+    await db.schema
+      .createIndex('approvals_tenant')
+      .on('approvals')
+      .columns(['tenant_id', 'status'])
+      .execute();
 
     await db.schema
       .createTable('conversation_leases')

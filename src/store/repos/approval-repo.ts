@@ -28,7 +28,9 @@ export interface ApprovalRecord {
 /** Human approvals of tool calls. A decision is taken once: the first answer wins, later ones change nothing. */
 export interface ApprovalRepo {
   /** Inserts the request unless the run's step already has one; returns the stored request either way. */
-  request(record: Omit<ApprovalRecord, 'status' | 'decidedBy' | 'decidedRole' | 'decisionReason' | 'decidedAt'>): Promise<ApprovalRecord>;
+  request(
+    record: Omit<ApprovalRecord, 'status' | 'decidedBy' | 'decidedRole' | 'decisionReason' | 'decidedAt'>,
+  ): Promise<ApprovalRecord>;
   byId(tenantId: string, id: string): Promise<ApprovalRecord | undefined>;
   forStep(runId: string, stepIndex: number): Promise<ApprovalRecord | undefined>;
   listPending(tenantId: string, limit?: number): Promise<ApprovalRecord[]>;

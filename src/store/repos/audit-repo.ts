@@ -49,7 +49,13 @@ export interface AuditRepo {
 const insertChunk = 1000;
 
 const checkpointColumns = ['tree_size', 'root_hash', 'time', 'key_id', 'signature'] as const;
-const toCheckpoint = (r: { tree_size: number; root_hash: string; time: number; key_id: string; signature: string }) => ({
+const toCheckpoint = (r: {
+  tree_size: number;
+  root_hash: string;
+  time: number;
+  key_id: string;
+  signature: string;
+}) => ({
   treeSize: Number(r.tree_size),
   rootHash: r.root_hash,
   time: Number(r.time),
@@ -102,7 +108,12 @@ export function auditRepo(db: Kysely<Database>): AuditRepo {
         .orderBy('index')
         .limit(limit)
         .execute();
-      return rows.map((r) => ({ index: Number(r.index), leafHash: r.leaf_hash, entry: r.entry, createdAt: Number(r.created_at) }));
+      return rows.map((r) => ({
+        index: Number(r.index),
+        leafHash: r.leaf_hash,
+        entry: r.entry,
+        createdAt: Number(r.created_at),
+      }));
     },
     async leafHashes(from, to) {
       const rows = await db
@@ -117,12 +128,22 @@ export function auditRepo(db: Kysely<Database>): AuditRepo {
     async insertCheckpoint(c) {
       await db
         .insertInto('audit_checkpoints')
-        .values({ tree_size: c.treeSize, root_hash: c.rootHash, time: c.time, key_id: c.keyId, signature: c.signature })
+        .values({
+          tree_size: c.treeSize,
+          root_hash: c.rootHash,
+          time: c.time,
+          key_id: c.keyId,
+          signature: c.signature,
+        })
         .onConflict((oc) => oc.column('tree_size').doNothing())
         .execute();
     },
     async checkpoints() {
-      const rows = await db.selectFrom('audit_checkpoints').select(checkpointColumns).orderBy('tree_size').execute();
+      const rows = await db
+        .selectFrom('audit_checkpoints')
+        .select(checkpointColumns)
+        .orderBy('tree_size')
+        .execute();
       return rows.map(toCheckpoint);
     },
     async latestCheckpoint() {

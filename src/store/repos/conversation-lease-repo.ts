@@ -18,12 +18,19 @@ export interface ConversationLease {
  */
 export interface ConversationLeaseRepo {
   /** Grants the lease to `holder` or returns undefined when someone else holds a live one. */
-  tryAcquire(conversationId: string, holder: string, ttlMs: number, now?: number): Promise<ConversationLease | undefined>;
+  tryAcquire(
+    conversationId: string,
+    holder: string,
+    ttlMs: number,
+    now?: number,
+  ): Promise<ConversationLease | undefined>;
   renew(lease: ConversationLease, ttlMs: number, now?: number): Promise<boolean>;
   release(lease: ConversationLease): Promise<boolean>;
   /** Throws `conflict` unless `token` is the conversation's current, live token. */
   assertFence(conversationId: string, token: number, now?: number): Promise<void>;
-  current(conversationId: string): Promise<{ holder: string | null; token: number; expiresAt: number } | undefined>;
+  current(
+    conversationId: string,
+  ): Promise<{ holder: string | null; token: number; expiresAt: number } | undefined>;
 }
 
 export function conversationLeaseRepo(db: Kysely<Database>): ConversationLeaseRepo {

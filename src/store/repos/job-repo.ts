@@ -151,7 +151,12 @@ export function jobRepo(db: Kysely<Database>, dialect: Dialect): JobRepo {
     async retry(lease, error, runAfter, now = Date.now()) {
       const r = await held(lease)
         .set((eb) => ({
-          status: eb.case().when('attempts', '>=', eb.ref('max_attempts')).then('failed').else('queued').end(),
+          status: eb
+            .case()
+            .when('attempts', '>=', eb.ref('max_attempts'))
+            .then('failed')
+            .else('queued')
+            .end(),
           run_after: runAfter,
           lease_owner: null,
           lease_expires_at: null,
@@ -164,7 +169,13 @@ export function jobRepo(db: Kysely<Database>, dialect: Dialect): JobRepo {
     async fail(lease, error, now = Date.now()) {
       return changed(
         await held(lease)
-          .set({ status: 'failed', lease_owner: null, lease_expires_at: null, last_error: error, updated_at: now })
+          .set({
+            status: 'failed',
+            lease_owner: null,
+            lease_expires_at: null,
+            last_error: error,
+            updated_at: now,
+          })
           .executeTakeFirst(),
       );
     },

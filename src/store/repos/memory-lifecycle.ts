@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
-import type { OwnerKey } from './memory-records.js';
 
 /** What a forget removed: the receipt the caller writes to the audit log. */
 export interface ForgetReceipt {
@@ -50,14 +49,22 @@ export function lifecycleQueries(db: Kysely<Database>) {
     let n = 0;
     for (const chunk of chunks(keys)) {
       await db.deleteFrom('memory_record_sources').where('source_id', 'in', chunk).execute();
-      const r = await db.deleteFrom('memory_sources').where('tenant_id', '=', tenantId).where('id', 'in', chunk).executeTakeFirst();
+      const r = await db
+        .deleteFrom('memory_sources')
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', chunk)
+        .executeTakeFirst();
       n += Number(r.numDeletedRows);
     }
     return n;
   }
 
   /** Deletes the given turns, everything derived from them, and the extra records named. */
-  async function cascade(tenantId: string, sourceKeys: string[], extraRecords: string[]): Promise<ForgetReceipt> {
+  async function cascade(
+    tenantId: string,
+    sourceKeys: string[],
+    extraRecords: string[],
+  ): Promise<ForgetReceipt> {
     const records = await deleteRecords([...(await derivedFrom(tenantId, sourceKeys)), ...extraRecords]);
     const sources = await deleteSources(tenantId, sourceKeys);
     return { records, sources, quarantined: 0 };
@@ -84,9 +91,14 @@ export function lifecycleQueries(db: Kysely<Database>) {
         const rows = summaries.length
           ? await records.where('id', 'in', summaries).where('kind', '=', 'summary').execute()
           : [];
-        return { records: await deleteRecords([target.id, ...rows.map((r) => r.id)]), sources: 0, quarantined: 0 };
+        return {
+          records: await deleteRecords([target.id, ...rows.map((r) => r.id)]),
+          sources: 0,
+          quarantined: 0,
+        };
       }
-      const column = target.by === 'user' ? 'user_id' : target.by === 'agent' ? 'agent_id' : 'conversation_id';
+      const column =
+        target.by === 'user' ? 'user_id' : target.by === 'agent' ? 'agent_id' : 'conversation_id';
       const value =
         target.by === 'user' ? target.userId : target.by === 'agent' ? target.agentId : target.conversationId;
       const keys = (await sources.where(column, '=', value).execute()).map((r) => r.id);
@@ -116,11 +128,19 @@ export function lifecycleQueries(db: Kysely<Database>) {
 
     async setRetention(tenantId: string, maxAgeMs: number | null): Promise<void> {
       await db.deleteFrom('memory_retention').where('tenant_id', '=', tenantId).execute();
-      if (maxAgeMs !== null) await db.insertInto('memory_retention').values({ tenant_id: tenantId, max_age_ms: maxAgeMs }).execute();
+      if (maxAgeMs !== null)
+        await db
+          .insertInto('memory_retention')
+          .values({ tenant_id: tenantId, max_age_ms: maxAgeMs })
+          .execute();
     },
 
     async retention(tenantId: string): Promise<number | null> {
-      const row = await db.selectFrom('memory_retention').select('max_age_ms').where('tenant_id', '=', tenantId).executeTakeFirst();
+      const row = await db
+        .selectFrom('memory_retention')
+        .select('max_age_ms')
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirst();
       return row ? Number(row.max_age_ms) : null;
     },
 

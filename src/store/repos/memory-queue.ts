@@ -45,7 +45,10 @@ export function queueQueries(db: Kysely<Database>) {
         .execute();
     },
 
-    async quarantined(tenantId: string, status: QuarantineRow['status'] = 'pending'): Promise<QuarantineRow[]> {
+    async quarantined(
+      tenantId: string,
+      status: QuarantineRow['status'] = 'pending',
+    ): Promise<QuarantineRow[]> {
       const rows = await db
         .selectFrom('memory_quarantine')
         .selectAll()
@@ -68,7 +71,12 @@ export function queueQueries(db: Kysely<Database>) {
     },
 
     /** A reviewer's decision; only a pending entry can be decided (returns false otherwise). */
-    async decide(tenantId: string, id: string, status: 'released' | 'rejected', at: number): Promise<boolean> {
+    async decide(
+      tenantId: string,
+      id: string,
+      status: 'released' | 'rejected',
+      at: number,
+    ): Promise<boolean> {
       const r = await db
         .updateTable('memory_quarantine')
         .set({ status, decided_at: at })
@@ -142,14 +150,22 @@ export function queueQueries(db: Kysely<Database>) {
     async fail(id: string, error: string, retryAt: number | null): Promise<void> {
       await db
         .updateTable('memory_jobs')
-        .set({ status: retryAt === null ? 'failed' : 'pending', last_error: error.slice(0, 500), run_after: retryAt ?? 0 })
+        .set({
+          status: retryAt === null ? 'failed' : 'pending',
+          last_error: error.slice(0, 500),
+          run_after: retryAt ?? 0,
+        })
         .where('id', '=', id)
         .execute();
     },
 
     /** Jobs left 'running' by a crashed worker become due again. */
     async requeueStale(): Promise<void> {
-      await db.updateTable('memory_jobs').set({ status: 'pending' }).where('status', '=', 'running').execute();
+      await db
+        .updateTable('memory_jobs')
+        .set({ status: 'pending' })
+        .where('status', '=', 'running')
+        .execute();
     },
   };
 }

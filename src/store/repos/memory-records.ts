@@ -57,7 +57,7 @@ export interface SearchOptions {
 
 /** Okapi BM25 constants (Robertson/Lucene defaults; not tuned on any evaluation set). */
 export const BM25 = { k1: 1.2, b: 0.75 } as const;
-
+const STATS_TTL_MS = 5000;
 
 /** The record half of the memory store: writing records with their terms, BM25 search and reads. */
 export function recordQueries(db: Kysely<Database>) {
@@ -75,10 +75,36 @@ export function recordQueries(db: Kysely<Database>) {
     return q;
   };
 
+  /**
+   * N and average length of what `reader` sees: a scan of the reader's rows, so it is cached for a few
+   * seconds (and dropped on any write through this store). A stale N/avgdl shifts scores slightly and
+   * never changes which rows are visible: visibility is always decided by the live query.
+   */
+  const statsCache = new Map<string, { at: number; n: number; avgdl: number }>();
+  const collectionStats = async (reader: MemoryReader, options: Omit<SearchOptions, 'limit'>) => {
+    const key = JSON.stringify([reader, options.includeSuperseded, options.kinds, options.excludeKinds]);
+    const cached = statsCache.get(key);
+    if (cached && Date.now() - cached.at < STATS_TTL_MS) return cached;
+    const row = await visible(reader, options)
+      .select([
+        (eb) => eb.fn.countAll<number>().as('n'),
+        sql<number | null>`cast(avg(r.doc_len) as double precision)`.as('avgdl'),
+      ])
+      .executeTakeFirstOrThrow();
+    const stats = { at: Date.now(), n: Number(row.n), avgdl: Number(row.avgdl ?? 1) || 1 };
+    if (statsCache.size > 1000) statsCache.clear();
+    statsCache.set(key, stats);
+    return stats;
+  };
+  const wrote = () => statsCache.clear();
+
   return {
     visible,
+    /** Drops cached collection statistics (after writes outside this repo, e.g. a forget). */
+    invalidateStats: wrote,
 
     async insert(record: NewRecord): Promise<void> {
+      wrote();
       const docLen = [...record.terms.values()].reduce((a, b) => a + b, 0);
       await db.insertInto('memory_records').values(toRow(record, docLen)).execute();
       await insertTerms(db, record.owner.tenantId, record.id, record.terms);
@@ -86,7 +112,11 @@ export function recordQueries(db: Kysely<Database>) {
         await db
           .insertInto('memory_record_sources')
           .values(
-            unique(record.sourceKeys).map((s) => ({ tenant_id: record.owner.tenantId, record_id: record.id, source_id: s })),
+            unique(record.sourceKeys).map((s) => ({
+              tenant_id: record.owner.tenantId,
+              record_id: record.id,
+              source_id: s,
+            })),
           )
           .execute();
       }
@@ -94,14 +124,24 @@ export function recordQueries(db: Kysely<Database>) {
 
     /** Re-indexes a record (an episode whose neighbour arrived, a merged duplicate). */
     async reindex(tenantId: string, id: string, terms: ReadonlyMap<string, number>): Promise<void> {
+      wrote();
       await db.deleteFrom('memory_terms').where('record_id', '=', id).execute();
       await insertTerms(db, tenantId, id, terms);
       const docLen = [...terms.values()].reduce((a, b) => a + b, 0);
       await db.updateTable('memory_records').set({ doc_len: docLen }).where('id', '=', id).execute();
     },
 
-    async addSources(tenantId: string, id: string, sourceIds: readonly string[], sourceKeys: readonly string[]) {
-      await db.updateTable('memory_records').set({ source_ids: JSON.stringify(sourceIds) }).where('id', '=', id).execute();
+    async addSources(
+      tenantId: string,
+      id: string,
+      sourceIds: readonly string[],
+      sourceKeys: readonly string[],
+    ) {
+      await db
+        .updateTable('memory_records')
+        .set({ source_ids: JSON.stringify(sourceIds) })
+        .where('id', '=', id)
+        .execute();
       for (const s of sourceKeys) {
         await db
           .insertInto('memory_record_sources')
@@ -113,6 +153,7 @@ export function recordQueries(db: Kysely<Database>) {
 
     /** Ends a record's validity and points at its replacement; the row stays as history. */
     async supersede(id: string, at: number, validTo: number, by: string): Promise<void> {
+      wrote();
       await db
         .updateTable('memory_records')
         .set({ superseded_at: at, valid_to: validTo, superseded_by: by })
@@ -122,7 +163,11 @@ export function recordQueries(db: Kysely<Database>) {
     },
 
     async setEmbedding(id: string, vector: Float32Array): Promise<void> {
-      await db.updateTable('memory_records').set({ embedding: toBytes(vector) }).where('id', '=', id).execute();
+      await db
+        .updateTable('memory_records')
+        .set({ embedding: toBytes(vector) })
+        .where('id', '=', id)
+        .execute();
     },
 
     /** Current records of one owner about `subject`/`attribute` (contradiction candidates). */
@@ -183,15 +228,8 @@ export function recordQueries(db: Kysely<Database>) {
     ): Promise<{ id: string; score: number }[]> {
       const terms = [...query.keys()];
       if (terms.length === 0) return [];
-      const stats = await visible(reader, options)
-        .select([
-          (eb) => eb.fn.countAll<number>().as('n'),
-          sql<number | null>`cast(avg(r.doc_len) as double precision)`.as('avgdl'),
-        ])
-        .executeTakeFirstOrThrow();
-      const n = Number(stats.n);
+      const { n, avgdl } = await collectionStats(reader, options);
       if (n === 0) return [];
-      const avgdl = Number(stats.avgdl ?? 1) || 1;
       const dfRows = await visible(reader, options)
         .innerJoin('memory_terms as t', 't.record_id', 'r.id')
         .where('t.tenant_id', '=', reader.scope.tenantId)
@@ -222,7 +260,9 @@ export function recordQueries(db: Kysely<Database>) {
         )
         .select([
           'r.id as id',
-          sql<number>`sum((case t.term ${termWeight} else 0 end) * t.weight / (t.weight + ${norm}))`.as('score'),
+          sql<number>`sum((case t.term ${termWeight} else 0 end) * t.weight / (t.weight + ${norm}))`.as(
+            'score',
+          ),
         ])
         .groupBy('r.id')
         .orderBy('score', 'desc')
@@ -233,7 +273,10 @@ export function recordQueries(db: Kysely<Database>) {
     },
 
     /** Embeddings of the records `reader` may see, newest first (brute-force vector search in process). */
-    async embeddings(reader: MemoryReader, options: SearchOptions): Promise<{ id: string; vector: Float32Array }[]> {
+    async embeddings(
+      reader: MemoryReader,
+      options: SearchOptions,
+    ): Promise<{ id: string; vector: Float32Array }[]> {
       const rows = await visible(reader, options)
         .select(['r.id', 'r.embedding'])
         .where('r.embedding', 'is not', null)
@@ -245,10 +288,19 @@ export function recordQueries(db: Kysely<Database>) {
   };
 }
 
-async function insertTerms(db: Kysely<Database>, tenantId: string, id: string, terms: ReadonlyMap<string, number>) {
+async function insertTerms(
+  db: Kysely<Database>,
+  tenantId: string,
+  id: string,
+  terms: ReadonlyMap<string, number>,
+) {
   const rows = [...terms].map(([term, weight]) => ({ record_id: id, tenant_id: tenantId, term, weight }));
   // Chunked so a long record stays under SQLite's bound-parameter limit.
-  for (let i = 0; i < rows.length; i += 200) await db.insertInto('memory_terms').values(rows.slice(i, i + 200)).execute();
+  for (let i = 0; i < rows.length; i += 200)
+    await db
+      .insertInto('memory_terms')
+      .values(rows.slice(i, i + 200))
+      .execute();
 }
 
 const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];
@@ -297,7 +349,8 @@ export function fromRow(row: MemoryRecordTable): RecordRow {
   };
 }
 
-const toBytes = (v: Float32Array): Uint8Array => new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+const toBytes = (v: Float32Array): Uint8Array =>
+  new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
 const fromBytes = (b: Uint8Array): Float32Array => {
   const copy = new Uint8Array(b); // aligned copy: Buffers from drivers may start at any offset
   return new Float32Array(copy.buffer, 0, copy.byteLength / 4);

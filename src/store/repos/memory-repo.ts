@@ -8,7 +8,14 @@ import { sourceQueries } from './memory-sources.js';
 export type { ForgetReceipt, ForgetTarget } from './memory-lifecycle.js';
 export type { JobRow, QuarantineRow } from './memory-queue.js';
 export { BM25 } from './memory-records.js';
-export type { MemoryReader, NewRecord, OwnerKey, ReadScope, RecordRow, SearchOptions } from './memory-records.js';
+export type {
+  MemoryReader,
+  NewRecord,
+  OwnerKey,
+  ReadScope,
+  RecordRow,
+  SearchOptions,
+} from './memory-records.js';
 export type { SourceRow } from './memory-sources.js';
 
 /** Long-term memory storage: turns (provenance), records with their BM25 terms, lifecycle and queues. */
@@ -20,10 +27,23 @@ export interface MemoryRepo {
 }
 
 export function memoryRepo(db: Kysely<Database>): MemoryRepo {
+  const records = recordQueries(db);
+  const lifecycle = lifecycleQueries(db);
   return {
     sources: sourceQueries(db),
-    records: recordQueries(db),
-    lifecycle: lifecycleQueries(db),
+    records,
+    // Deletions change N and avgdl: the BM25 statistics cache must not outlive them.
+    lifecycle: {
+      ...lifecycle,
+      forget: async (target) => {
+        records.invalidateStats();
+        return lifecycle.forget(target);
+      },
+      applyRetention: async (tenantId, now) => {
+        records.invalidateStats();
+        return lifecycle.applyRetention(tenantId, now);
+      },
+    },
     queue: queueQueries(db),
   };
 }

@@ -34,7 +34,9 @@ export function sourceQueries(db: Kysely<Database>) {
         const result = await db
           .insertInto('memory_sources')
           .values(toRow(owner, r, now))
-          .onConflict((oc) => oc.columns(['tenant_id', 'user_id', 'agent_id', 'conversation_id', 'turn_id']).doNothing())
+          .onConflict((oc) =>
+            oc.columns(['tenant_id', 'user_id', 'agent_id', 'conversation_id', 'turn_id']).doNothing(),
+          )
           .executeTakeFirst();
         if (Number(result.numInsertedOrUpdatedRows ?? 0n) > 0) added.push(r);
       }
@@ -61,7 +63,11 @@ export function sourceQueries(db: Kysely<Database>) {
       return rows.map(fromRow);
     },
 
-    async byTurnIds(owner: OwnerKey, conversationId: string, turnIds: readonly string[]): Promise<SourceRow[]> {
+    async byTurnIds(
+      owner: OwnerKey,
+      conversationId: string,
+      turnIds: readonly string[],
+    ): Promise<SourceRow[]> {
       if (turnIds.length === 0) return [];
       const rows = await owned(owner)
         .selectAll()
@@ -84,7 +90,12 @@ export function sourceQueries(db: Kysely<Database>) {
     },
 
     async markExtracted(keys: readonly string[], at: number): Promise<void> {
-      if (keys.length) await db.updateTable('memory_sources').set({ extracted_at: at }).where('id', 'in', [...keys]).execute();
+      if (keys.length)
+        await db
+          .updateTable('memory_sources')
+          .set({ extracted_at: at })
+          .where('id', 'in', [...keys])
+          .execute();
     },
   };
 }

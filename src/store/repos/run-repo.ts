@@ -120,7 +120,10 @@ export function runRepo(db: Kysely<Database>): RunRepo {
     async requestCancel(id, now = Date.now()) {
       const r = await db
         .updateTable('runs')
-        .set((eb) => ({ cancel_requested_at: eb.fn.coalesce('cancel_requested_at', eb.val(now)), updated_at: now }))
+        .set((eb) => ({
+          cancel_requested_at: eb.fn.coalesce('cancel_requested_at', eb.val(now)),
+          updated_at: now,
+        }))
         .where('id', '=', id)
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
@@ -152,7 +155,11 @@ export function runRepo(db: Kysely<Database>): RunRepo {
         .orderBy('seq')
         .limit(limit)
         .execute();
-      return rows.map((r: Selectable<RunEventTable>) => ({ seq: Number(r.seq), type: r.type, data: parse(r.data) }));
+      return rows.map((r: Selectable<RunEventTable>) => ({
+        seq: Number(r.seq),
+        type: r.type,
+        data: parse(r.data),
+      }));
     },
     async listUnfinished(limit = 1000) {
       const rows = await db

@@ -54,7 +54,10 @@ export interface SafetyRepo {
   enqueueReview(record: SafetyReviewRecord): Promise<void>;
   reviewById(tenantId: string, id: string): Promise<SafetyReviewRecord | undefined>;
   /** A tenant's queue, oldest first; `labelIds` limits it to items the reader may see. */
-  listReviews(tenantId: string, filter?: { status?: ReviewStatus; labelIds?: readonly string[]; limit?: number }): Promise<SafetyReviewRecord[]>;
+  listReviews(
+    tenantId: string,
+    filter?: { status?: ReviewStatus; labelIds?: readonly string[]; limit?: number },
+  ): Promise<SafetyReviewRecord[]>;
   /** Decides a pending item; false when it does not exist or was already decided (first reviewer wins). */
   decideReview(tenantId: string, id: string, decision: ReviewDecision): Promise<boolean>;
   /** Every decided item across tenants (for retraining), oldest first. */
@@ -102,7 +105,12 @@ export function safetyRepo(db: Kysely<Database>): SafetyRepo {
       );
     },
     async verdictById(tenantId, id) {
-      const r = await db.selectFrom('safety_verdicts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      const r = await db
+        .selectFrom('safety_verdicts')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
       return (
         r && {
           id: r.id,
@@ -144,7 +152,12 @@ export function safetyRepo(db: Kysely<Database>): SafetyRepo {
       );
     },
     async reviewById(tenantId, id) {
-      const r = await db.selectFrom('safety_reviews').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      const r = await db
+        .selectFrom('safety_reviews')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
       return r && reviewRecord(r);
     },
     async listReviews(tenantId, filter = {}) {
@@ -152,15 +165,28 @@ export function safetyRepo(db: Kysely<Database>): SafetyRepo {
       if (filter.status) q = q.where('status', '=', filter.status);
       if (filter.labelIds) {
         const ids = [...filter.labelIds];
-        q = ids.length === 0 ? q.where('label_id', 'is', null) : q.where((eb) => eb.or([eb('label_id', 'is', null), eb('label_id', 'in', ids)]));
+        q =
+          ids.length === 0
+            ? q.where('label_id', 'is', null)
+            : q.where((eb) => eb.or([eb('label_id', 'is', null), eb('label_id', 'in', ids)]));
       }
-      const rows = await q.orderBy('created_at').orderBy('id').limit(filter.limit ?? 100).execute();
+      const rows = await q
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(filter.limit ?? 100)
+        .execute();
       return rows.map(reviewRecord);
     },
     async decideReview(tenantId, id, d) {
       const result = await db
         .updateTable('safety_reviews')
-        .set({ status: d.status, decision_categories: JSON.stringify(d.categories), reviewer: d.reviewer, note: d.note ?? null, decided_at: d.decidedAt })
+        .set({
+          status: d.status,
+          decision_categories: JSON.stringify(d.categories),
+          reviewer: d.reviewer,
+          note: d.note ?? null,
+          decided_at: d.decidedAt,
+        })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .where('status', '=', 'pending')
@@ -168,7 +194,14 @@ export function safetyRepo(db: Kysely<Database>): SafetyRepo {
       return Number(result.numUpdatedRows) > 0;
     },
     async listDecided(since = 0) {
-      const rows = await db.selectFrom('safety_reviews').selectAll().where('status', '!=', 'pending').where('decided_at', '>=', since).orderBy('decided_at').orderBy('id').execute();
+      const rows = await db
+        .selectFrom('safety_reviews')
+        .selectAll()
+        .where('status', '!=', 'pending')
+        .where('decided_at', '>=', since)
+        .orderBy('decided_at')
+        .orderBy('id')
+        .execute();
       return rows.map(reviewRecord);
     },
   };

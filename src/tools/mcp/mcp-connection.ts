@@ -81,10 +81,14 @@ export async function connectMcp(endpoint: McpEndpoint, label: string): Promise<
     },
     async callTool(name, args, options) {
       const result = await client
-        .callTool({ name, arguments: args, _meta: { 'enclave/idempotency_key': options.idempotencyKey } }, undefined, {
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-        })
+        .callTool(
+          { name, arguments: args, _meta: { 'enclave/idempotency_key': options.idempotencyKey } },
+          undefined,
+          {
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+          },
+        )
         .catch((e: unknown) => upstream(e, `run tool '${name}'`));
       return { output: renderContent(result), isError: result.isError === true };
     },
@@ -92,13 +96,21 @@ export async function connectMcp(endpoint: McpEndpoint, label: string): Promise<
   };
 }
 
-function renderContent(result: { content?: unknown; structuredContent?: unknown; toolResult?: unknown }): string {
+function renderContent(result: {
+  content?: unknown;
+  structuredContent?: unknown;
+  toolResult?: unknown;
+}): string {
   if (result.structuredContent !== undefined) return JSON.stringify(result.structuredContent);
   const parts = Array.isArray(result.content) ? (result.content as { type?: string; text?: string }[]) : [];
   if (parts.length === 0 && result.toolResult !== undefined) return JSON.stringify(result.toolResult);
-  return parts.map((p) => (p.type === 'text' && typeof p.text === 'string' ? p.text : JSON.stringify(p))).join('\n');
+  return parts
+    .map((p) => (p.type === 'text' && typeof p.text === 'string' ? p.text : JSON.stringify(p)))
+    .join('\n');
 }
 
 // The SDK's default environment for stdio children is minimal; a configured `env` adds to PATH etc.
 const inheritedEnv = (): Record<string, string> =>
-  Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );

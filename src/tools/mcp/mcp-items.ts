@@ -36,4 +36,10 @@ export const mcpApprovalRequestItem = (
   serverLabel: string,
   name: string,
   args: string,
-): McpApprovalRequestItem => ({ type: 'mcp_approval_request', id: approvalId, server_label: serverLabel, name, arguments: args });
+): McpApprovalRequestItem => ({
+  type: 'mcp_approval_request',
+  id: approvalId,
+  server_label: serverLabel,
+  name,
+  arguments: args,
+});

@@ -43,12 +43,16 @@ export function resolveMcpServers(config: ToolsConfig, requestTools: readonly un
     if ((raw as { type?: unknown } | null)?.type !== 'mcp') continue;
     const parsed = mcpRequestToolSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new EnclaveError('invalid_request', `Invalid mcp tool: ${parsed.error.issues[0]?.message}.`, { param: 'tools' });
+      throw new EnclaveError('invalid_request', `Invalid mcp tool: ${parsed.error.issues[0]?.message}.`, {
+        param: 'tools',
+      });
     }
     const tool = parsed.data;
     const configured = config.mcp_servers[tool.server_label];
     if (bindings.some((b) => b.label === tool.server_label)) {
-      throw new EnclaveError('invalid_request', `MCP server_label '${tool.server_label}' is used twice.`, { param: 'tools' });
+      throw new EnclaveError('invalid_request', `MCP server_label '${tool.server_label}' is used twice.`, {
+        param: 'tools',
+      });
     }
     const requested = allowedToolNames(tool);
     if (configured && (tool.server_url === undefined || tool.server_url === configured.url)) {
@@ -62,20 +66,30 @@ export function resolveMcpServers(config: ToolsConfig, requestTools: readonly un
         headers: configured.headers,
         allowedTools: intersect(adminAllowed, requested),
         // A request may ask for more approvals than the admin set, never for fewer.
-        requireApproval: tool.require_approval ? [configured.require_approval, tool.require_approval] : [configured.require_approval],
+        requireApproval: tool.require_approval
+          ? [configured.require_approval, tool.require_approval]
+          : [configured.require_approval],
         outputLabel: configured.label ?? config.default_output_label,
       });
       continue;
     }
     if (tool.server_url === undefined) {
-      throw new EnclaveError('invalid_request', `No MCP server '${tool.server_label}' is configured; give a server_url.`, {
-        param: 'tools',
-      });
+      throw new EnclaveError(
+        'invalid_request',
+        `No MCP server '${tool.server_label}' is configured; give a server_url.`,
+        {
+          param: 'tools',
+        },
+      );
     }
     if (!isAllowedServerUrl(config.allowed_server_urls, tool.server_url)) {
-      throw new EnclaveError('forbidden', `MCP server URL ${tool.server_url} is not allowed by the administrator.`, {
-        param: 'tools',
-      });
+      throw new EnclaveError(
+        'forbidden',
+        `MCP server URL ${tool.server_url} is not allowed by the administrator.`,
+        {
+          param: 'tools',
+        },
+      );
     }
     bindings.push({
       label: tool.server_label,
@@ -104,7 +118,10 @@ export function createMcpToolset(
   const lists = new Map<string, Promise<McpToolInfo[]>>();
   const server = (label: string) => {
     const s = servers.find((b) => b.label === label);
-    if (!s) throw new EnclaveError('invalid_request', `No MCP server '${label}' in this request's tools.`, { param: 'tools' });
+    if (!s)
+      throw new EnclaveError('invalid_request', `No MCP server '${label}' in this request's tools.`, {
+        param: 'tools',
+      });
     return s;
   };
   const connection = (s: McpServerBinding) => {
@@ -143,7 +160,10 @@ export function createMcpToolset(
         return { output: 'The tool call arguments are not valid JSON.', isError: true, label: s.outputLabel };
       }
       if (typeof args !== 'object' || args === null || Array.isArray(args)) {
-        throw new EnclaveError('invalid_request', `Arguments of MCP tool '${toolName}' must be a JSON object.`);
+        throw new EnclaveError(
+          'invalid_request',
+          `Arguments of MCP tool '${toolName}' must be a JSON object.`,
+        );
       }
       const c = await connection(s);
       const result = await c.callTool(toolName, args as Record<string, unknown>, {

@@ -1,0 +1,86 @@
+import { notFound } from '../errors/index.js';
+import type { Principal } from '../identity/principal.js';
+import { renderBanner } from '../labels/index.js';
+import type { ResponseRecord } from '../store/repos/response-repo.js';
+import { listPage, type ListPage } from './conversations.js';
+import { loadItem, toApiItem } from './items.js';
+import { renderResponse, type ResponseParams, type ResponseView, type Usage } from './response-object.js';
+import { prepareTurn, type CreateResponse, type PreparedTurn, type RuntimeDeps } from './turn.js';
+import { runTurn } from './turn-stream.js';
+
+/** The Responses API over the turn runtime: create (prepare + run), read, delete, input items. */
+export class Responses {
+  constructor(private readonly deps: RuntimeDeps) {}
+
+  /** Every gate and the model's first event; throws 4xx/5xx before anything is streamed. */
+  prepare(principal: Principal, request: CreateResponse, signal?: AbortSignal): Promise<PreparedTurn> {
+    return prepareTurn(this.deps, principal, request, signal);
+  }
+
+  run(turn: PreparedTurn, signal?: AbortSignal) {
+    return runTurn(this.deps, turn, signal);
+  }
+
+  async get(principal: Principal, id: string): Promise<Record<string, unknown>> {
+    const { record, scope } = await this.find(principal, id);
+    const byId = new Map((await this.deps.store.items.byIds(scope, record.outputItemIds)).map((r) => [r.id, loadItem(r)]));
+    const banner = renderBanner(await this.deps.labels.label(record.labelId));
+    const output = record.outputItemIds.flatMap((itemId) => {
+      const item = byId.get(itemId);
+      return item ? [toApiItem(item, banner)] : [];
+    });
+    return renderResponse(view(record, output, banner));
+  }
+
+  async delete(principal: Principal, id: string) {
+    const { scope } = await this.find(principal, id);
+    await this.deps.store.transaction(async (tx) => {
+      await tx.items.deleteDetached(scope, id);
+      await tx.responses.delete(scope, id);
+    });
+    return { id, object: 'response', deleted: true };
+  }
+
+  /** The items the model saw for this response (history and inputs), paged like OpenAI (default newest first). */
+  async inputItems(principal: Principal, id: string, page: { after?: string | undefined; limit: number; order: 'asc' | 'desc' }): Promise<ListPage> {
+    const { record, scope } = await this.find(principal, id);
+    let ids = page.order === 'asc' ? [...record.contextItemIds] : [...record.contextItemIds].reverse();
+    if (page.after !== undefined) {
+      const at = ids.indexOf(page.after);
+      ids = at === -1 ? [] : ids.slice(at + 1);
+    }
+    const byId = new Map((await this.deps.store.items.byIds(scope, ids.slice(0, page.limit + 1))).map((r) => [r.id, loadItem(r)]));
+    const visible = ids.slice(0, page.limit + 1).flatMap((itemId) => byId.get(itemId) ?? []);
+    const data = await Promise.all(
+      visible.slice(0, page.limit).map(async (item) => toApiItem(item, renderBanner(await this.deps.labels.label(item.labelId)))),
+    );
+    return listPage(data, ids.length > page.limit);
+  }
+
+  private async find(principal: Principal, id: string) {
+    const scope = await this.deps.labels.scope(principal);
+    const record = await this.deps.store.responses.get(scope, id);
+    if (!record) throw notFound('response', id);
+    return { record, scope };
+  }
+}
+
+function view(r: ResponseRecord, output: Record<string, unknown>[], label: string): ResponseView {
+  return {
+    id: r.id,
+    createdAt: r.createdAt,
+    status: r.status,
+    model: r.model,
+    instructions: r.instructions,
+    previousResponseId: r.previousResponseId,
+    conversationId: r.conversationId,
+    params: JSON.parse(r.params) as ResponseParams,
+    tools: JSON.parse(r.tools) as unknown[],
+    metadata: JSON.parse(r.metadata) as Record<string, string>,
+    usage: r.usage === null ? null : (JSON.parse(r.usage) as Usage),
+    error: r.error === null ? null : (JSON.parse(r.error) as { code: string; message: string }),
+    incompleteReason: r.incompleteReason,
+    output,
+    label,
+  };
+}
