@@ -28,6 +28,10 @@ export interface RunServiceOptions {
 }
 
 /** Durable runs on one node: submit, cancel, approve, follow events; the worker pool executes them. */
+// UNFINISHED: not yet created in src/app/services.ts nor started by `enclave serve`; the runtime must register
+// a `response` handler (prepare + stream + persist as steps, under withConversationWriter) and the routes must
+// call submit/cancel/follow/decide for `background: true`, `?stream=true&starting_after=N`, `/cancel` and
+// `mcp_approval_response`. See docs/runs.md, "Not done yet".
 export interface RunService {
   readonly pool: WorkerPool;
   readonly bus: RunEventBus;

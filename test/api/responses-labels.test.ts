@@ -40,20 +40,31 @@ describe('labels and disconnects on the stateful API', () => {
     expect((unclass as unknown as { label: string }).label).toBe('UNCLASSIFIED');
     const defaulted = await high.responses.create({ model: SECRET_MODEL, input: 'x' });
     expect((defaulted as unknown as { label: string }).label).toBe('SECRET');
-    await expect(low.responses.create({ model: MODEL, input: 'x' }, headers('SECRET'))).rejects.toMatchObject({
+    await expect(low.responses.create({ model: MODEL, input: 'x' }, headers('SECRET'))).rejects.toMatchObject(
+      {
+        status: 403,
+        error: { code: 'label_denied' },
+      },
+    );
+    await expect(
+      low.responses.create({
+        model: MODEL,
+        input: [{ role: 'user', content: 'x', label: 'SECRET' } as never],
+      }),
+    ).rejects.toMatchObject({
       status: 403,
       error: { code: 'label_denied' },
     });
-    await expect(low.responses.create({ model: MODEL, input: [{ role: 'user', content: 'x', label: 'SECRET' } as never] })).rejects.toMatchObject({
-      status: 403,
-      error: { code: 'label_denied' },
-    });
-    await expect(low.responses.create({ model: MODEL, input: 'x' }, headers('NOT A LABEL'))).rejects.toMatchObject({ status: 400 });
+    await expect(
+      low.responses.create({ model: MODEL, input: 'x' }, headers('NOT A LABEL')),
+    ).rejects.toMatchObject({ status: 400 });
   });
 
   it('never contacts an endpoint not accredited for the context label', async () => {
     const before = mock.chatRequests().length;
-    await expect(high.responses.create({ model: MODEL, input: 'classified' }, headers('SECRET'))).rejects.toMatchObject({
+    await expect(
+      high.responses.create({ model: MODEL, input: 'classified' }, headers('SECRET')),
+    ).rejects.toMatchObject({
       status: 403,
       error: { code: 'not_accredited' },
     });
@@ -61,10 +72,16 @@ describe('labels and disconnects on the stateful API', () => {
   });
 
   it('hides higher objects (404) and raises the label of a chain to its high-water mark', async () => {
-    const secret = await high.responses.create({ model: SECRET_MODEL, input: 'the secret' }, headers('SECRET'));
+    const secret = await high.responses.create(
+      { model: SECRET_MODEL, input: 'the secret' },
+      headers('SECRET'),
+    );
     await expect(low.responses.retrieve(secret.id)).rejects.toMatchObject({ status: 404 });
     // A SECRET user continuing a SECRET chain with an UNCLASSIFIED header still gets a SECRET answer.
-    const next = await high.responses.create({ model: SECRET_MODEL, input: 'more', previous_response_id: secret.id }, headers('UNCLASSIFIED'));
+    const next = await high.responses.create(
+      { model: SECRET_MODEL, input: 'more', previous_response_id: secret.id },
+      headers('UNCLASSIFIED'),
+    );
     expect((next as unknown as { label: string }).label).toBe('SECRET');
     const conv = await high.conversations.create({}, headers('SECRET'));
     await expect(low.conversations.retrieve(conv.id)).rejects.toMatchObject({ status: 404 });
@@ -74,21 +91,38 @@ describe('labels and disconnects on the stateful API', () => {
   it('refuses to write down into a lower conversation and records the high-water mark', async () => {
     const conv = await high.conversations.create({}, headers('UNCLASSIFIED'));
     // Unlabelled data from a SECRET principal is SECRET: it may not go into an UNCLASSIFIED conversation.
-    await expect(high.conversations.items.create(conv.id, { items: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+    await expect(
+      high.conversations.items.create(conv.id, { items: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({
       status: 403,
       error: { code: 'label_denied' },
     });
-    await expect(high.responses.create({ model: SECRET_MODEL, input: 'x', conversation: conv.id })).rejects.toMatchObject({
+    await expect(
+      high.responses.create({ model: SECRET_MODEL, input: 'x', conversation: conv.id }),
+    ).rejects.toMatchObject({
       status: 403,
       error: { code: 'label_denied' },
     });
-    await high.responses.create({ model: SECRET_MODEL, input: 'fine', conversation: conv.id }, headers('UNCLASSIFIED'));
+    await high.responses.create(
+      { model: SECRET_MODEL, input: 'fine', conversation: conv.id },
+      headers('UNCLASSIFIED'),
+    );
     const mixed = await high.conversations.create({}, headers('SECRET'));
-    await high.conversations.items.create(mixed.id, { items: [{ role: 'user', content: 'low part' }] }, headers('UNCLASSIFIED'));
-    expect(await high.conversations.retrieve(mixed.id)).toMatchObject({ label: 'SECRET', high_water_label: 'UNCLASSIFIED' });
+    await high.conversations.items.create(
+      mixed.id,
+      { items: [{ role: 'user', content: 'low part' }] },
+      headers('UNCLASSIFIED'),
+    );
+    expect(await high.conversations.retrieve(mixed.id)).toMatchObject({
+      label: 'SECRET',
+      high_water_label: 'UNCLASSIFIED',
+    });
     await high.conversations.items.create(mixed.id, { items: [{ role: 'user', content: 'high part' }] });
     expect(await high.conversations.retrieve(mixed.id)).toMatchObject({ high_water_label: 'SECRET' });
-    const answer = await high.responses.create({ model: SECRET_MODEL, input: 'go', conversation: mixed.id }, headers('UNCLASSIFIED'));
+    const answer = await high.responses.create(
+      { model: SECRET_MODEL, input: 'go', conversation: mixed.id },
+      headers('UNCLASSIFIED'),
+    );
     expect((answer as unknown as { label: string }).label).toBe('SECRET');
   });
 

@@ -10,7 +10,8 @@ const MODEL = 'openai/mock-1';
 const transcript = (body: { messages: unknown[] } | undefined): string[] =>
   (body?.messages ?? []).map((m) => {
     const msg = m as { role: string; content?: unknown; tool_calls?: unknown[]; tool_call_id?: string };
-    const content = typeof msg.content === 'string' ? msg.content : msg.content == null ? '' : JSON.stringify(msg.content);
+    const content =
+      typeof msg.content === 'string' ? msg.content : msg.content == null ? '' : JSON.stringify(msg.content);
     return `${msg.role}: ${content}${msg.tool_calls ? ` ${JSON.stringify(msg.tool_calls)}` : ''}`;
   });
 
@@ -28,7 +29,11 @@ for (const engine of engines) {
         configFile: { models: { endpoints: [{ id: MODEL, baseUrl: mock.url, contextWindow: 4000 }] } },
       });
       client = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: await server.key(), maxRetries: 0 });
-      otherTenant = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: await server.key({ tenant: 'tenant-b' }), maxRetries: 0 });
+      otherTenant = new OpenAI({
+        baseURL: `${server.baseUrl}/v1`,
+        apiKey: await server.key({ tenant: 'tenant-b' }),
+        maxRetries: 0,
+      });
     });
     afterAll(async () => {
       await server.close();
@@ -37,7 +42,12 @@ for (const engine of engines) {
 
     it('creates a response and stores it with usage, model and label', async () => {
       const before = mock.chatRequests().length;
-      const response = await client.responses.create({ model: MODEL, input: 'hello there', instructions: 'be brief', metadata: { k: 'v' } });
+      const response = await client.responses.create({
+        model: MODEL,
+        input: 'hello there',
+        instructions: 'be brief',
+        metadata: { k: 'v' },
+      });
       expect(response.status).toBe('completed');
       expect(response.output_text).toBe('[mock] hello there');
       expect(response.usage?.total_tokens).toBeGreaterThan(0);
@@ -54,8 +64,16 @@ for (const engine of engines) {
 
     it('sends the full prior history on a previous_response_id chain', async () => {
       const first = await client.responses.create({ model: MODEL, input: 'my name is Ada' });
-      const second = await client.responses.create({ model: MODEL, input: 'what is my name?', previous_response_id: first.id });
-      const third = await client.responses.create({ model: MODEL, input: 'and again?', previous_response_id: second.id });
+      const second = await client.responses.create({
+        model: MODEL,
+        input: 'what is my name?',
+        previous_response_id: first.id,
+      });
+      const third = await client.responses.create({
+        model: MODEL,
+        input: 'and again?',
+        previous_response_id: second.id,
+      });
       expect(third.previous_response_id).toBe(second.id);
       expect(transcript(mock.chatRequests().at(-1))).toEqual([
         'user: my name is Ada',
@@ -70,26 +88,39 @@ for (const engine of engines) {
     });
 
     it('keeps a conversation, sends its history and nothing from another conversation', async () => {
-      const a = await client.conversations.create({ metadata: { topic: 'a' }, items: [{ type: 'message', role: 'user', content: 'seed of A' }] });
+      const a = await client.conversations.create({
+        metadata: { topic: 'a' },
+        items: [{ type: 'message', role: 'user', content: 'seed of A' }],
+      });
       const b = await client.conversations.create({});
       await client.responses.create({ model: MODEL, input: 'secret of B', conversation: b.id });
       await client.responses.create({ model: MODEL, input: 'first in A', conversation: a.id });
       await client.responses.create({ model: MODEL, input: 'second in A', conversation: { id: a.id } });
       const sent = transcript(mock.chatRequests().at(-1));
-      expect(sent).toEqual(['user: seed of A', 'user: first in A', 'assistant: [mock] first in A', 'user: second in A']);
+      expect(sent).toEqual([
+        'user: seed of A',
+        'user: first in A',
+        'assistant: [mock] first in A',
+        'user: second in A',
+      ]);
       expect(sent.join('\n')).not.toContain('secret of B');
       const items = await client.conversations.items.list(a.id, { order: 'asc' });
       expect(items.data).toHaveLength(5);
       const page = await client.conversations.items.list(a.id, { order: 'asc', limit: 2 });
       expect(page.has_more).toBe(true);
-      const next = await client.conversations.items.list(a.id, { order: 'asc', limit: 2, after: page.data[1]?.id ?? '' });
+      const next = await client.conversations.items.list(a.id, {
+        order: 'asc',
+        limit: 2,
+        after: page.data[1]?.id ?? '',
+      });
       expect(next.data[0]?.id).toBe(items.data[2]?.id);
     });
 
     it('compacts a conversation past the threshold and sends the compaction, keeping the full history', async () => {
       const conv = await client.conversations.create({});
       const long = 'The reactor coolant pump in bay seven was replaced on Tuesday by the night crew. ';
-      for (let i = 0; i < 3; i++) await client.responses.create({ model: MODEL, input: `${long} Note ${i}.`, conversation: conv.id });
+      for (let i = 0; i < 3; i++)
+        await client.responses.create({ model: MODEL, input: `${long} Note ${i}.`, conversation: conv.id });
       const before = mock.chatRequests().length;
       const answer = await client.responses.create({
         model: MODEL,
@@ -124,19 +155,44 @@ for (const engine of engines) {
       }
       const final = await stream.finalResponse();
       expect(final.output_text).toBe('[mock] stream these words please');
-      expect(types.slice(0, 4)).toEqual(['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added']);
+      expect(types.slice(0, 4)).toEqual([
+        'response.created',
+        'response.in_progress',
+        'response.output_item.added',
+        'response.content_part.added',
+      ]);
       expect(types).toContain('response.output_text.delta');
-      expect(types.slice(-4)).toEqual(['response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed']);
+      expect(types.slice(-4)).toEqual([
+        'response.output_text.done',
+        'response.content_part.done',
+        'response.output_item.done',
+        'response.completed',
+      ]);
       expect(sequence).toEqual(sequence.map((_, i) => i));
       expect((await client.responses.retrieve(final.id)).status).toBe('completed');
     });
 
     it('returns function calls and takes their outputs next turn', async () => {
-      mock.queue({ kind: 'tool_calls', calls: [{ id: 'call_w1', name: 'weather', arguments: '{"city":"Oslo"}' }] });
-      const tools = [{ type: 'function' as const, name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }];
+      mock.queue({
+        kind: 'tool_calls',
+        calls: [{ id: 'call_w1', name: 'weather', arguments: '{"city":"Oslo"}' }],
+      });
+      const tools = [
+        {
+          type: 'function' as const,
+          name: 'weather',
+          parameters: { type: 'object', properties: { city: { type: 'string' } } },
+          strict: false,
+        },
+      ];
       const first = await client.responses.create({ model: MODEL, input: 'weather in Oslo?', tools });
       const call = first.output.find((o) => o.type === 'function_call');
-      expect(call).toMatchObject({ type: 'function_call', call_id: 'call_w1', name: 'weather', arguments: '{"city":"Oslo"}' });
+      expect(call).toMatchObject({
+        type: 'function_call',
+        call_id: 'call_w1',
+        name: 'weather',
+        arguments: '{"city":"Oslo"}',
+      });
       const second = await client.responses.create({
         model: MODEL,
         previous_response_id: first.id,
@@ -146,7 +202,10 @@ for (const engine of engines) {
       expect(second.status).toBe('completed');
       const sent = mock.chatRequests().at(-1);
       expect(sent?.tools?.[0]).toMatchObject({ type: 'function', function: { name: 'weather' } });
-      expect(transcript(sent).slice(-2)).toEqual(['assistant:  [{"id":"call_w1","type":"function","function":{"name":"weather","arguments":"{\\"city\\":\\"Oslo\\"}"}}]', 'tool: sunny']);
+      expect(transcript(sent).slice(-2)).toEqual([
+        'assistant:  [{"id":"call_w1","type":"function","function":{"name":"weather","arguments":"{\\"city\\":\\"Oslo\\"}"}}]',
+        'tool: sunny',
+      ]);
     });
 
     it('deletes a response', async () => {
@@ -157,23 +216,45 @@ for (const engine of engines) {
 
     it('manages conversations and their items', async () => {
       const conv = await client.conversations.create({ metadata: { a: '1' } });
-      expect((await client.conversations.update(conv.id, { metadata: { a: '2' } })).metadata).toEqual({ a: '2' });
-      const added = await client.conversations.items.create(conv.id, { items: [{ type: 'message', role: 'user', content: 'x' }, { type: 'message', role: 'user', content: 'y' }] });
+      expect((await client.conversations.update(conv.id, { metadata: { a: '2' } })).metadata).toEqual({
+        a: '2',
+      });
+      const added = await client.conversations.items.create(conv.id, {
+        items: [
+          { type: 'message', role: 'user', content: 'x' },
+          { type: 'message', role: 'user', content: 'y' },
+        ],
+      });
       expect(added.data).toHaveLength(2);
       const id = added.data[0]?.id ?? '';
-      expect(await client.conversations.items.retrieve(id, { conversation_id: conv.id })).toMatchObject({ id, type: 'message' });
+      expect(await client.conversations.items.retrieve(id, { conversation_id: conv.id })).toMatchObject({
+        id,
+        type: 'message',
+      });
       await client.conversations.items.delete(id, { conversation_id: conv.id });
-      await expect(client.conversations.items.retrieve(id, { conversation_id: conv.id })).rejects.toMatchObject({ status: 404 });
+      await expect(
+        client.conversations.items.retrieve(id, { conversation_id: conv.id }),
+      ).rejects.toMatchObject({ status: 404 });
       expect(await client.conversations.delete(conv.id)).toMatchObject({ id: conv.id, deleted: true });
       await expect(client.conversations.retrieve(conv.id)).rejects.toMatchObject({ status: 404 });
-      await expect(client.conversations.items.retrieve(added.data[1]?.id ?? '', { conversation_id: conv.id })).rejects.toMatchObject({ status: 404 });
+      await expect(
+        client.conversations.items.retrieve(added.data[1]?.id ?? '', { conversation_id: conv.id }),
+      ).rejects.toMatchObject({ status: 404 });
     });
 
     it('answers chat completions with and without stream, and lists models', async () => {
-      const chat = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi chat' }] });
+      const chat = await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'hi chat' }],
+      });
       expect(chat.choices[0]?.message.content).toBe('[mock] hi chat');
       expect(chat.usage?.total_tokens).toBeGreaterThan(0);
-      const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi stream' }], stream: true, stream_options: { include_usage: true } });
+      const stream = await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'hi stream' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
       let text = '';
       let usage = 0;
       for await (const chunk of stream) {
@@ -186,34 +267,61 @@ for (const engine of engines) {
       const tooled = await client.chat.completions.create({
         model: MODEL,
         messages: [{ role: 'user', content: 'look it up' }],
-        tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }],
+        tools: [
+          { type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } },
+        ],
       });
-      expect(tooled.choices[0]?.message.tool_calls?.[0]).toMatchObject({ id: 'call_c1', function: { name: 'lookup' } });
+      expect(tooled.choices[0]?.message.tool_calls?.[0]).toMatchObject({
+        id: 'call_c1',
+        function: { name: 'lookup' },
+      });
       expect(tooled.choices[0]?.finish_reason).toBe('tool_calls');
       const models = await client.models.list();
       expect(models.data.map((m) => m.id)).toEqual(expect.arrayContaining([MODEL, 'local/echo']));
     });
 
     it('refuses bad input with 4xx in OpenAI error shape', async () => {
-      await expect(client.responses.create({ model: MODEL, input: 'x', previous_response_id: 'resp_nope' })).rejects.toMatchObject({
+      await expect(
+        client.responses.create({ model: MODEL, input: 'x', previous_response_id: 'resp_nope' }),
+      ).rejects.toMatchObject({
         status: 404,
         error: { type: 'invalid_request_error', param: 'previous_response_id' },
       });
       const conv = await client.conversations.create({});
-      await expect(otherTenant.responses.create({ model: MODEL, input: 'x', conversation: conv.id })).rejects.toMatchObject({ status: 404 });
+      await expect(
+        otherTenant.responses.create({ model: MODEL, input: 'x', conversation: conv.id }),
+      ).rejects.toMatchObject({ status: 404 });
       await expect(otherTenant.conversations.retrieve(conv.id)).rejects.toMatchObject({ status: 404 });
       const r = await client.responses.create({ model: MODEL, input: 'x' });
       await expect(otherTenant.responses.retrieve(r.id)).rejects.toMatchObject({ status: 404 });
-      await expect(client.responses.create({ model: MODEL, input: 'x', previous_response_id: r.id, conversation: conv.id })).rejects.toMatchObject({
+      await expect(
+        client.responses.create({
+          model: MODEL,
+          input: 'x',
+          previous_response_id: r.id,
+          conversation: conv.id,
+        }),
+      ).rejects.toMatchObject({
         status: 400,
         error: { param: 'previous_response_id' },
       });
-      const malformed = client.responses.create({ model: MODEL, input: [{ type: 'message', role: 'robot', content: 'x' }] as never });
-      await expect(malformed).rejects.toMatchObject({ status: 400, error: { type: 'invalid_request_error', code: 'invalid_request' } });
+      const malformed = client.responses.create({
+        model: MODEL,
+        input: [{ type: 'message', role: 'robot', content: 'x' }] as never,
+      });
+      await expect(malformed).rejects.toMatchObject({
+        status: 400,
+        error: { type: 'invalid_request_error', code: 'invalid_request' },
+      });
       await expect(
-        client.responses.create({ model: MODEL, input: [{ type: 'function_call_output', call_id: 'call_unknown', output: 'x' }] }),
+        client.responses.create({
+          model: MODEL,
+          input: [{ type: 'function_call_output', call_id: 'call_unknown', output: 'x' }],
+        }),
       ).rejects.toMatchObject({ status: 400, error: { param: 'input[0].call_id' } });
-      await expect(client.responses.create({ model: 'openai/unknown', input: 'x' })).rejects.toMatchObject({ status: 404 });
+      await expect(client.responses.create({ model: 'openai/unknown', input: 'x' })).rejects.toMatchObject({
+        status: 404,
+      });
     });
   });
 }
