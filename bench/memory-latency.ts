@@ -40,7 +40,7 @@ async function fill(store: Store, tenantId: string, labelId: string, n: number, 
       for (let j = i; j < Math.min(n, i + 1000); j++) {
         const text = texts[j] ?? '';
         await tx.memory.records.insert({
-          id: `r${j}`,
+          id: `r${n}_${j}`,
           owner: { tenantId, userId: 'u', agentId: '' },
           kind: 'episode',
           text,

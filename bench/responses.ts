@@ -36,26 +36,42 @@ async function run(name: string, send: (worker: number) => Promise<boolean>): Pr
       }
     }),
   );
-  return { name, rps: samples.length / seconds, p50: percentile(samples, 50), p99: percentile(samples, 99), errors };
+  return {
+    name,
+    rps: samples.length / seconds,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    errors,
+  };
 }
 
 const mock = await startMockOpenAI();
-const enclave = await startTestServer({ configFile: { models: { endpoints: [{ id: MODEL, baseUrl: mock.url }] } } });
+const enclave = await startTestServer({
+  configFile: { models: { endpoints: [{ id: MODEL, baseUrl: mock.url }] } },
+});
 const key = await enclave.key();
 const json = { 'content-type': 'application/json' };
 const auth = { ...json, authorization: `Bearer ${key}` };
 
-const post = async (url: string, headers: Record<string, string>, body: unknown): Promise<{ ok: boolean; text: string }> => {
+const post = async (
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+): Promise<{ ok: boolean; text: string }> => {
   const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
   const text = await res.text();
   return { ok: res.ok, text };
 };
 const direct = (stream: boolean) => () =>
-  post(`${mock.url}/chat/completions`, json, { model: 'mock-1', messages: [{ role: 'user', content: 'hello bench world' }], stream }).then(
+  post(`${mock.url}/chat/completions`, json, {
+    model: 'mock-1',
+    messages: [{ role: 'user', content: 'hello bench world' }],
+    stream,
+  }).then((r) => r.ok);
+const viaEnclave = (stream: boolean) => () =>
+  post(`${enclave.baseUrl}/v1/responses`, auth, { model: MODEL, input: 'hello bench world', stream }).then(
     (r) => r.ok,
   );
-const viaEnclave = (stream: boolean) => () =>
-  post(`${enclave.baseUrl}/v1/responses`, auth, { model: MODEL, input: 'hello bench world', stream }).then((r) => r.ok);
 const chains = new Map<number, { id: string; turns: number }>();
 const chained = async (worker: number): Promise<boolean> => {
   const chain = chains.get(worker);
@@ -66,7 +82,10 @@ const chained = async (worker: number): Promise<boolean> => {
     ...(previous ? { previous_response_id: previous } : {}),
   });
   if (!r.ok) return false;
-  chains.set(worker, { id: (JSON.parse(r.text) as { id: string }).id, turns: previous ? (chain?.turns ?? 0) + 1 : 1 });
+  chains.set(worker, {
+    id: (JSON.parse(r.text) as { id: string }).id,
+    turns: previous ? (chain?.turns ?? 0) + 1 : 1,
+  });
   return true;
 };
 
@@ -75,21 +94,33 @@ for (let i = 0; i < 30; i++) await Promise.all([direct(false)(), viaEnclave(fals
 chains.clear();
 
 const pairs: [Result, Result][] = [];
-pairs.push([await run('upstream direct, non-stream', direct(false)), await run('Enclave /v1/responses, non-stream, stored', viaEnclave(false))]);
-pairs.push([await run('upstream direct, stream', direct(true)), await run('Enclave /v1/responses, stream (SSE), stored', viaEnclave(true))]);
-pairs.push([await run('upstream direct, non-stream', direct(false)), await run(`Enclave stored, chained (previous_response_id, ≤${CHAIN} turns)`, chained)]);
+pairs.push([
+  await run('upstream direct, non-stream', direct(false)),
+  await run('Enclave /v1/responses, non-stream, stored', viaEnclave(false)),
+]);
+pairs.push([
+  await run('upstream direct, stream', direct(true)),
+  await run('Enclave /v1/responses, stream (SSE), stored', viaEnclave(true)),
+]);
+pairs.push([
+  await run('upstream direct, non-stream', direct(false)),
+  await run(`Enclave stored, chained (previous_response_id, ≤${CHAIN} turns)`, chained),
+]);
 
 const f = (n: number) => n.toFixed(2);
 console.log(`connections ${connections}, ${seconds} s per row, SQLite, mock upstream on loopback\n`);
 console.log('| target | req/s | p50 ms | p99 ms | errors |');
 console.log('|---|---:|---:|---:|---:|');
 for (const [base, measured] of pairs) {
-  for (const r of [base, measured]) console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${f(r.p50)} | ${f(r.p99)} | ${r.errors} |`);
+  for (const r of [base, measured])
+    console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${f(r.p50)} | ${f(r.p99)} | ${r.errors} |`);
 }
 console.log('\n| scenario | added p50 ms | added p99 ms | req/s ratio (Enclave/direct) |');
 console.log('|---|---:|---:|---:|');
 for (const [base, measured] of pairs) {
-  console.log(`| ${measured.name} | ${f(measured.p50 - base.p50)} | ${f(measured.p99 - base.p99)} | ${(measured.rps / base.rps).toFixed(2)} |`);
+  console.log(
+    `| ${measured.name} | ${f(measured.p50 - base.p50)} | ${f(measured.p99 - base.p99)} | ${(measured.rps / base.rps).toFixed(2)} |`,
+  );
 }
 await enclave.close();
 await mock.close();

@@ -25,7 +25,9 @@ export function openSse(reply: FastifyReply): SseWriter {
   return {
     write(data, event) {
       if (gone()) return;
-      raw.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+      raw.write(
+        `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`,
+      );
     },
     end() {
       if (!gone()) raw.end();
@@ -38,7 +40,8 @@ export function openSse(reply: FastifyReply): SseWriter {
 export function disconnectSignal(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
   reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new DOMException('The client disconnected.', 'AbortError'));
+    if (!reply.raw.writableFinished)
+      controller.abort(new DOMException('The client disconnected.', 'AbortError'));
   });
   return controller.signal;
 }

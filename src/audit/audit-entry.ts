@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { EnclaveError } from '../errors/index.js';
 import { canonicalJson } from './canonical-json.js';
+import { writeEntryFast } from './entry-writer.js';
 
 /** Every security-relevant event the log records. */
 export const auditEventTypes = [
@@ -18,6 +19,8 @@ export const auditEventTypes = [
   'key.create',
   'key.revoke',
   'key.rotate',
+  'key.rewrap',
+  'key.retire',
   'config.change',
   'deletion.receipt',
   // Durable runs (src/runs): a tool call held for a human, the human's answer, an executed tool call.
@@ -26,6 +29,7 @@ export const auditEventTypes = [
   'tool.call',
 ] as const;
 export type AuditEventType = (typeof auditEventTypes)[number];
+const eventTypeSet: ReadonlySet<string> = new Set(auditEventTypes);
 
 const text = (max: number) => z.string().min(1).max(max);
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
@@ -83,6 +87,8 @@ export type AuditEntry = z.output<typeof auditEntrySchema>;
 
 /** Validates an entry and returns its canonical JSON text (what is stored and exported). */
 export function canonicalEntry(entry: AuditEntry): string {
+  const fast = writeEntryFast(entry, eventTypeSet, forbiddenDetailKey);
+  if (fast !== undefined) return fast;
   const parsed = auditEntrySchema.safeParse(entry);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -49,7 +49,7 @@ describe('key lifecycle', () => {
     expect(newKey.keyId).not.toBe(oldKey.keyId);
     await expectAllReadable(new Map([...before, ...after]));
     expect(f.audit.entries).toContainEqual(
-      expect.objectContaining({ type: 'key.rotated', fromVersion: 1, version: 2 }),
+      expect.objectContaining({ type: 'key.rotate', fromVersion: 1, version: 2 }),
     );
   });
 
@@ -67,7 +67,7 @@ describe('key lifecycle', () => {
     expect(before).toEqual(snapshot);
     await retireKeys(f.keys, 2);
     await expectAllReadable(new Map([...before, ...after]));
-    expect(f.audit.entries.map((e) => e.type)).toEqual(['key.rotated', 'key.rewrapped', 'key.retired']);
+    expect(f.audit.entries.map((e) => e.type)).toEqual(['key.rotate', 'key.rewrap', 'key.retire']);
   });
 
   it('a raised minimum version refuses data still under the old KEK, with a clear error', async () => {

@@ -1,5 +1,19 @@
 import type { DataKeys } from './data-keys.js';
 
+/**
+ * Key-management events are about the system, not about one object: they are recorded under the system
+ * principal at the lowest level (the canonical form of UNCLASSIFIED in the default scheme).
+ */
+const systemEntry = (type: string, tenant: string, detail: Record<string, unknown>) => ({
+  type,
+  time: Date.now(),
+  tenant,
+  principal: 'system',
+  decision: 'allow',
+  label: 'UNCLASSIFIED',
+  detail,
+});
+
 export interface RewrapResult {
   toVersion: number;
   rewrapped: number;
@@ -11,13 +25,9 @@ export interface RewrapResult {
 export async function rotateKeys(keys: DataKeys): Promise<number> {
   const from = await keys.provider.currentVersion();
   // Audit first (versions only grow by one), so a rotation the log cannot record does not happen.
-  await keys.auditLog.append({
-    type: 'key.rotated',
-    provider: keys.provider.name,
-    fromVersion: from,
-    version: from + 1,
-    time: Date.now(),
-  });
+  await keys.auditLog.append(
+    systemEntry('key.rotate', '-', { provider: keys.provider.name, fromVersion: from, version: from + 1 }),
+  );
   return keys.provider.rotate();
 }
 
@@ -60,14 +70,14 @@ export async function rewrapKeys(keys: DataKeys, batch = 200): Promise<RewrapRes
     if (page.length < batch) break;
     after = page[page.length - 1]?.id;
   }
-  await keys.auditLog.append({
-    type: 'key.rewrapped',
-    provider: keys.provider.name,
-    toVersion,
-    rewrapped: result.rewrapped,
-    failed: result.failed.map((f) => f.keyId),
-    time: Date.now(),
-  });
+  await keys.auditLog.append(
+    systemEntry('key.rewrap', '-', {
+      provider: keys.provider.name,
+      toVersion,
+      rewrapped: result.rewrapped,
+      failed: result.failed.map((f) => f.keyId),
+    }),
+  );
   return result;
 }
 
@@ -79,13 +89,9 @@ export const strandedBelow = (keys: DataKeys, version: number): Promise<number> 
 export async function retireKeys(keys: DataKeys, belowVersion: number): Promise<{ stranded: number }> {
   const stranded = await strandedBelow(keys, belowVersion);
   // Audit first: a retirement the log cannot record does not happen.
-  await keys.auditLog.append({
-    type: 'key.retired',
-    provider: keys.provider.name,
-    belowVersion,
-    stranded,
-    time: Date.now(),
-  });
+  await keys.auditLog.append(
+    systemEntry('key.retire', '-', { provider: keys.provider.name, belowVersion, stranded }),
+  );
   await keys.provider.retireBelow(belowVersion);
   keys.forget();
   return { stranded };
@@ -103,7 +109,7 @@ export async function shredScope(
   scope: string,
 ): Promise<{ keyIds: string[] }> {
   const keyIds = (await keys.store.listScope(tenant, scope)).map((r) => r.id);
-  await keys.auditLog.append({ type: 'deletion.receipt', tenant, scope, keyIds, time: Date.now() });
+  await keys.auditLog.append(systemEntry('deletion.receipt', tenant, { scope, keyIds }));
   keys.forgetIds(keyIds);
   await keys.store.destroy(tenant, keyIds);
   return { keyIds };

@@ -1,4 +1,11 @@
-import { dominates, normalizeLabel, parseCanonicalLabel, renderBanner, UNCLASSIFIED, type Label } from '../labels/index.js';
+import {
+  dominates,
+  normalizeLabel,
+  parseCanonicalLabel,
+  renderBanner,
+  UNCLASSIFIED,
+  type Label,
+} from '../labels/index.js';
 import type { EndpointCheck, ModelEndpoint } from '../providers/index.js';
 
 /**
@@ -24,7 +31,10 @@ function accreditationOf(endpoint: ModelEndpoint): Label | 'unbounded' {
   let range = ranges.get(key);
   if (!range) {
     const base = a.label ? parseCanonicalLabel(a.label) : UNCLASSIFIED;
-    range = normalizeLabel({ ...base, compartments: [...new Set([...base.compartments, ...a.compartments])].sort() });
+    range = normalizeLabel({
+      ...base,
+      compartments: [...new Set([...base.compartments, ...a.compartments])].sort(),
+    });
     ranges.set(key, range);
   }
   return range;

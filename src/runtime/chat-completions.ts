@@ -1,6 +1,12 @@
 import type { Principal } from '../identity/principal.js';
 import { renderBanner, type Label } from '../labels/index.js';
-import { collectTurn, type FunctionToolSpec, type ModelItem, type RoutedTurn, type ToolChoice } from '../providers/index.js';
+import {
+  collectTurn,
+  type FunctionToolSpec,
+  type ModelItem,
+  type RoutedTurn,
+  type ToolChoice,
+} from '../providers/index.js';
 import { accreditedFor } from './accreditation.js';
 import { newId } from './items.js';
 import { requestLabel } from './label-gate.js';
@@ -30,7 +36,12 @@ export interface PreparedChat {
  * Chat Completions: a stateless turn through the same gates as a response (request label within the
  * caller's clearance, accredited endpoints only). Nothing is stored (`store` is not supported here).
  */
-export async function prepareChat(deps: RuntimeDeps, principal: Principal, request: ChatRequest, signal?: AbortSignal): Promise<PreparedChat> {
+export async function prepareChat(
+  deps: RuntimeDeps,
+  principal: Principal,
+  request: ChatRequest,
+  signal?: AbortSignal,
+): Promise<PreparedChat> {
   const label = requestLabel(deps.labels, principal, request.label);
   // [safety in] hook.
   const routed = await deps.router.open(
@@ -45,16 +56,33 @@ export async function prepareChat(deps: RuntimeDeps, principal: Principal, reque
     },
     { isAllowed: accreditedFor(label), signal },
   );
-  return { id: newId('chatcmpl'), created: Math.floor(Date.now() / 1000), model: request.model, label, routed };
+  return {
+    id: newId('chatcmpl'),
+    created: Math.floor(Date.now() / 1000),
+    model: request.model,
+    label,
+    routed,
+  };
 }
 
-const finishReason = (stop: string): string => (stop === 'tool_calls' ? 'tool_calls' : stop === 'length' ? 'length' : stop === 'content_filter' ? 'content_filter' : 'stop');
+const finishReason = (stop: string): string =>
+  stop === 'tool_calls'
+    ? 'tool_calls'
+    : stop === 'length'
+      ? 'length'
+      : stop === 'content_filter'
+        ? 'content_filter'
+        : 'stop';
 
 /** The whole answer as one ChatCompletion object. */
 export async function completeChat(chat: PreparedChat): Promise<Record<string, unknown>> {
   const turn = await collectTurn(chat.routed.events);
   // [safety out] hook.
-  const toolCalls = turn.functionCalls.map((c) => ({ id: c.callId, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+  const toolCalls = turn.functionCalls.map((c) => ({
+    id: c.callId,
+    type: 'function',
+    function: { name: c.name, arguments: c.arguments },
+  }));
   return {
     id: chat.id,
     object: 'chat.completion',
@@ -63,18 +91,30 @@ export async function completeChat(chat: PreparedChat): Promise<Record<string, u
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: turn.text.length || !toolCalls.length ? turn.text : null, refusal: null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
+        message: {
+          role: 'assistant',
+          content: turn.text.length || !toolCalls.length ? turn.text : null,
+          refusal: null,
+          ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        },
         finish_reason: finishReason(turn.stopReason),
         logprobs: null,
       },
     ],
-    usage: { prompt_tokens: turn.usage.inputTokens, completion_tokens: turn.usage.outputTokens, total_tokens: turn.usage.inputTokens + turn.usage.outputTokens },
+    usage: {
+      prompt_tokens: turn.usage.inputTokens,
+      completion_tokens: turn.usage.outputTokens,
+      total_tokens: turn.usage.inputTokens + turn.usage.outputTokens,
+    },
     label: renderBanner(chat.label),
   };
 }
 
 /** The answer as ChatCompletionChunk objects (the API writes each as `data: …`, then `data: [DONE]`). */
-export async function* streamChat(chat: PreparedChat, includeUsage: boolean): AsyncGenerator<Record<string, unknown>> {
+export async function* streamChat(
+  chat: PreparedChat,
+  includeUsage: boolean,
+): AsyncGenerator<Record<string, unknown>> {
   const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
     id: chat.id,
     object: 'chat.completion.chunk',
@@ -87,12 +127,32 @@ export async function* streamChat(chat: PreparedChat, includeUsage: boolean): As
   for await (const event of chat.routed.events) {
     if (event.type === 'text_delta') yield chunk({ content: event.text }, null);
     else if (event.type === 'function_call') {
-      yield chunk({ tool_calls: [{ index: calls++, id: event.callId, type: 'function', function: { name: event.name, arguments: event.arguments } }] }, null);
+      yield chunk(
+        {
+          tool_calls: [
+            {
+              index: calls++,
+              id: event.callId,
+              type: 'function',
+              function: { name: event.name, arguments: event.arguments },
+            },
+          ],
+        },
+        null,
+      );
     } else {
       yield chunk({}, finishReason(event.stopReason));
       if (includeUsage) {
         const { inputTokens, outputTokens } = event.usage;
-        yield { ...chunk({}, null), choices: [], usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens } };
+        yield {
+          ...chunk({}, null),
+          choices: [],
+          usage: {
+            prompt_tokens: inputTokens,
+            completion_tokens: outputTokens,
+            total_tokens: inputTokens + outputTokens,
+          },
+        };
       }
     }
   }

@@ -29,8 +29,13 @@ export interface CompactionPlan {
  * the turn's own model through the same accredited route, or — when only the offline model may serve it —
  * from an extractive summary, which invents nothing.
  */
-export async function compactHistory(history: readonly NewItem[], labelId: string, plan: CompactionPlan): Promise<NewItem | null> {
+export async function compactHistory(
+  history: readonly NewItem[],
+  labelId: string,
+  plan: CompactionPlan,
+): Promise<NewItem | null> {
   if (history.length === 0) return null;
+  if (upperBound(history.map(toModelItem), { tools: [] }) <= plan.threshold) return null;
   const tokens = history.reduce((sum, item) => sum + countItemTokens(toModelItem(item), plan.model), 0);
   if (tokens <= plan.threshold) return null;
   const serving = plan.router.registry.chain(plan.model).find((e) => plan.isAllowed(e) === true);
@@ -40,7 +45,10 @@ export async function compactHistory(history: readonly NewItem[], labelId: strin
   } else {
     const turn = await plan.router.complete(
       plan.model,
-      { instructions: SUMMARY_INSTRUCTIONS, items: [...history.map(toModelItem), { type: 'message', role: 'user', text: 'Summarise now.' }] },
+      {
+        instructions: SUMMARY_INSTRUCTIONS,
+        items: [...history.map(toModelItem), { type: 'message', role: 'user', text: 'Summarise now.' }],
+      },
       { isAllowed: plan.isAllowed, signal: plan.signal },
     );
     summary = turn.text.trim() || extractiveSummary(history.map(describe), 12);
@@ -59,8 +67,10 @@ export async function compactHistory(history: readonly NewItem[], labelId: strin
 /** A line per item, so an extractive summary keeps who said what. */
 function describe(item: NewItem): string {
   const text = itemText(item);
-  if (item.type === 'function_call' && 'arguments' in item.body) return `Called ${item.body.name}(${item.body.arguments}).`;
-  if (item.type === 'function_call_output' && 'output' in item.body) return `Tool result: ${item.body.output}`;
+  if (item.type === 'function_call' && 'arguments' in item.body)
+    return `Called ${item.body.name}(${item.body.arguments}).`;
+  if (item.type === 'function_call_output' && 'output' in item.body)
+    return `Tool result: ${item.body.output}`;
   return item.role ? `${item.role}: ${text}` : text;
 }
 
@@ -79,8 +89,15 @@ export interface Fit {
  */
 export function fitContext(items: ModelItem[], fit: Fit): ModelItem[] {
   const budget = fit.contextWindow - (fit.maxOutputTokens ?? 0);
+  // A BPE token is at least one byte, so a context whose bytes (plus framing) fit needs no exact count.
+  if (upperBound(items, fit) <= budget) return items;
   const size = (list: readonly ModelItem[]) =>
-    countRequestTokens({ model: fit.model, items: list, tools: fit.tools, ...(fit.instructions ? { instructions: fit.instructions } : {}) });
+    countRequestTokens({
+      model: fit.model,
+      items: list,
+      tools: fit.tools,
+      ...(fit.instructions ? { instructions: fit.instructions } : {}),
+    });
   let total = size(items);
   if (total <= budget) return items;
   if (fit.truncation === 'disabled') {
@@ -105,3 +122,25 @@ export function fitContext(items: ModelItem[], fit: Fit): ModelItem[] {
   return items.slice(start);
 }
 
+/** Framing tokens per item and per request (see providers/tokens.ts), counted generously. */
+const FRAMING = 8;
+
+/** An upper bound of the token count without tokenising: one token per UTF-8 byte at most. */
+function upperBound(
+  items: readonly ModelItem[],
+  fit: { instructions?: string | undefined; tools: readonly FunctionToolSpec[] },
+): number {
+  let bytes = FRAMING + Buffer.byteLength(fit.instructions ?? '');
+  for (const item of items) {
+    bytes += FRAMING;
+    if (item.type === 'message') bytes += Buffer.byteLength(item.text);
+    else if (item.type === 'function_call')
+      bytes += Buffer.byteLength(item.name) + Buffer.byteLength(item.arguments);
+    else bytes += Buffer.byteLength(item.output);
+  }
+  for (const tool of fit.tools)
+    bytes +=
+      Buffer.byteLength(`${tool.name} ${tool.description ?? ''} ${JSON.stringify(tool.parameters)}`) +
+      FRAMING;
+  return bytes;
+}

@@ -28,14 +28,20 @@ export async function loadHistory(
   from: { previousResponseId: string | null; conversationId: string | null },
 ): Promise<History> {
   if (from.previousResponseId !== null && from.conversationId !== null) {
-    throw new EnclaveError('invalid_request', "Send either 'previous_response_id' or 'conversation', not both.", {
-      param: 'previous_response_id',
-    });
+    throw new EnclaveError(
+      'invalid_request',
+      "Send either 'previous_response_id' or 'conversation', not both.",
+      {
+        param: 'previous_response_id',
+      },
+    );
   }
   if (from.previousResponseId !== null) {
     const previous = await store.responses.get(scope, from.previousResponseId);
     if (!previous) {
-      throw new EnclaveError('not_found', `No response found with id '${from.previousResponseId}'.`, { param: 'previous_response_id' });
+      throw new EnclaveError('not_found', `No response found with id '${from.previousResponseId}'.`, {
+        param: 'previous_response_id',
+      });
     }
     const ids = [...previous.contextItemIds, ...previous.outputItemIds];
     const byId = new Map((await store.items.byIds(scope, ids)).map((r) => [r.id, loadItem(r)]));
@@ -45,7 +51,9 @@ export async function loadHistory(
   if (from.conversationId !== null) {
     const conversation = await store.conversations.get(scope, from.conversationId);
     if (!conversation) {
-      throw new EnclaveError('not_found', `No conversation found with id '${from.conversationId}'.`, { param: 'conversation' });
+      throw new EnclaveError('not_found', `No conversation found with id '${from.conversationId}'.`, {
+        param: 'conversation',
+      });
     }
     const items = (await store.items.conversationContext(scope, conversation.id)).map(loadItem);
     return { items, label: await labels.label(conversation.highWaterLabelId), conversation, previous: null };
@@ -68,4 +76,5 @@ export function requireKnownCalls(history: readonly NewItem[], inputs: readonly 
   }
 }
 
-export const lubAll = (labels: readonly Label[], start: Label = UNCLASSIFIED): Label => labels.reduce((a, b) => lub(a, b), start);
+export const lubAll = (labels: readonly Label[], start: Label = UNCLASSIFIED): Label =>
+  labels.reduce((a, b) => lub(a, b), start);

@@ -1,4 +1,5 @@
-import { EnclaveError, notFound } from '../errors/index.js';
+import type { EnclaveError } from '../errors/index.js';
+import { notFound } from '../errors/index.js';
 import type { Principal } from '../identity/principal.js';
 import { UNCLASSIFIED, renderBanner } from '../labels/index.js';
 import type { ConversationRecord, PageRequest } from '../store/repos/conversation-repo.js';
@@ -38,7 +39,10 @@ export const listPage = (data: Record<string, unknown>[], hasMore: boolean): Lis
 export class Conversations {
   constructor(private readonly deps: ConversationDeps) {}
 
-  async create(principal: Principal, input: { items: InputItem[]; metadata: Record<string, string>; label?: string | undefined }) {
+  async create(
+    principal: Principal,
+    input: { items: InputItem[]; metadata: Record<string, string>; label?: string | undefined },
+  ) {
     const { store, labels } = this.deps;
     const container = requestLabel(labels, principal, input.label);
     const labelled = await labelInputs(labels, principal, container, input.items, 'items');
@@ -59,7 +63,18 @@ export class Conversations {
     await store.conversations.insert(record);
     const scope = await labels.scope(principal);
     if (labelled.items.length) {
-      await persistWrite(store, labels, { tenantId: principal.tenantId, scope, items: labelled.items, label: itemsLabel, conversationId: record.id }, now);
+      await persistWrite(
+        store,
+        labels,
+        {
+          tenantId: principal.tenantId,
+          scope,
+          items: labelled.items,
+          label: itemsLabel,
+          conversationId: record.id,
+        },
+        now,
+      );
     }
     return this.render(record);
   }
@@ -70,7 +85,10 @@ export class Conversations {
 
   async update(principal: Principal, id: string, metadata: Record<string, string>) {
     const scope = await this.deps.labels.scope(principal);
-    if (!(await this.deps.store.conversations.updateMetadata(scope, id, JSON.stringify(metadata), Date.now()))) throw missing(id);
+    if (
+      !(await this.deps.store.conversations.updateMetadata(scope, id, JSON.stringify(metadata), Date.now()))
+    )
+      throw missing(id);
     return this.get(principal, id);
   }
 
@@ -89,7 +107,11 @@ export class Conversations {
   }
 
   /** Appends items; they are labelled like turn inputs and must respect the container's label. */
-  async addItems(principal: Principal, id: string, input: { items: InputItem[]; label?: string | undefined }): Promise<ListPage> {
+  async addItems(
+    principal: Principal,
+    id: string,
+    input: { items: InputItem[]; label?: string | undefined },
+  ): Promise<ListPage> {
     const { store, labels } = this.deps;
     await this.find(principal, id);
     // Unlabelled items take the caller's default (system-high), never the container's label: omitting a
@@ -97,7 +119,13 @@ export class Conversations {
     const request = requestLabel(labels, principal, input.label);
     const labelled = await labelInputs(labels, principal, request, input.items, 'items');
     const scope = await labels.scope(principal);
-    await persistWrite(store, labels, { tenantId: principal.tenantId, scope, items: labelled.items, label: labelled.label, conversationId: id });
+    await persistWrite(store, labels, {
+      tenantId: principal.tenantId,
+      scope,
+      items: labelled.items,
+      label: labelled.label,
+      conversationId: id,
+    });
     return listPage(await Promise.all(labelled.items.map((item) => this.renderItem(item))), false);
   }
 

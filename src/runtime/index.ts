@@ -33,9 +33,19 @@ export interface Runtime {
   readonly conversations: Conversations;
 }
 
-export function createRuntime(config: Config, store: Store, router: ModelRouter = new ModelRouter(ModelRegistry.fromConfig(config))): Runtime {
+export function createRuntime(
+  config: Config,
+  store: Store,
+  router: ModelRouter = new ModelRouter(ModelRegistry.fromConfig(config)),
+): Runtime {
   const section = configSection(config, 'responses', responsesConfigSchema);
   const labels = new LabelAccess(store);
   const deps: RuntimeDeps = { store, labels, router, compactThreshold: section.compactThreshold };
-  return { deps, labels, router, responses: new Responses(deps), conversations: new Conversations({ store, labels }) };
+  return {
+    deps,
+    labels,
+    router,
+    responses: new Responses(deps),
+    conversations: new Conversations({ store, labels }),
+  };
 }

@@ -60,11 +60,29 @@ export function itemFromInput(input: InputItem, labelId: string): NewItem {
     case 'message':
       return { ...base, type: 'message', role: input.role, callId: null, body: { content: input.content } };
     case 'function_call':
-      return { ...base, type: 'function_call', role: null, callId: input.callId, body: { name: input.name, arguments: input.arguments } };
+      return {
+        ...base,
+        type: 'function_call',
+        role: null,
+        callId: input.callId,
+        body: { name: input.name, arguments: input.arguments },
+      };
     case 'function_call_output':
-      return { ...base, type: 'function_call_output', role: null, callId: input.callId, body: { output: input.output } };
+      return {
+        ...base,
+        type: 'function_call_output',
+        role: null,
+        callId: input.callId,
+        body: { output: input.output },
+      };
     case 'compaction':
-      return { ...base, type: 'compaction', role: null, callId: null, body: { summary: input.summary, compacted_items: 0 } };
+      return {
+        ...base,
+        type: 'compaction',
+        role: null,
+        callId: null,
+        body: { summary: input.summary, compacted_items: 0 },
+      };
   }
 }
 
@@ -99,7 +117,11 @@ export function toModelItem(item: NewItem): ModelItem {
     return { type: 'function_call_output', callId: item.callId ?? '', output: b.output };
   }
   if (item.type === 'compaction') {
-    return { type: 'message', role: 'developer', text: `Summary of the earlier conversation (compacted by Enclave):\n${textOf(b)}` };
+    return {
+      type: 'message',
+      role: 'developer',
+      text: `Summary of the earlier conversation (compacted by Enclave):\n${textOf(b)}`,
+    };
   }
   return { type: 'message', role: item.role ?? 'user', text: textOf(b) };
 }
@@ -116,13 +138,27 @@ export function toApiItem(item: NewItem, banner: string): Record<string, unknown
         role: item.role,
         status: item.status,
         content: ('content' in b ? b.content : []).map((p) =>
-          p.type === 'output_text' ? { type: 'output_text', text: p.text, annotations: [], logprobs: [] } : { type: p.type, text: p.text },
+          p.type === 'output_text'
+            ? { type: 'output_text', text: p.text, annotations: [], logprobs: [] }
+            : { type: p.type, text: p.text },
         ),
       };
     case 'function_call':
-      return { ...common, type: 'function_call', status: item.status, call_id: item.callId, ...('arguments' in b ? b : {}) };
+      return {
+        ...common,
+        type: 'function_call',
+        status: item.status,
+        call_id: item.callId,
+        ...('arguments' in b ? b : {}),
+      };
     case 'function_call_output':
-      return { ...common, type: 'function_call_output', status: item.status, call_id: item.callId, output: 'output' in b ? b.output : '' };
+      return {
+        ...common,
+        type: 'function_call_output',
+        status: item.status,
+        call_id: item.callId,
+        output: 'output' in b ? b.output : '',
+      };
     case 'compaction':
       // Enclave keeps the summary server-side in the clear (encrypted at rest by the store), so the
       // `encrypted_content` a client gets back is the summary itself; sent back as input it round-trips.

@@ -25,6 +25,7 @@ export class LabelAccess {
   private catalog: { id: string; canonical: string }[] | undefined;
   private catalogAt = 0;
   private readonly known = new Map<string, Label>();
+  private readonly ids = new Map<string, string>();
   private readonly visible = new Map<string, string[]>();
   private readonly clearances = new Map<string, Clearance>();
 
@@ -58,7 +59,11 @@ export class LabelAccess {
    */
   async ensure(label: Label, store: Store = this.store): Promise<string> {
     const canonical = canonicalLabel(label);
+    // Catalogue rows are never deleted, so a label registered once needs no further write.
+    const registered = this.ids.get(canonical);
+    if (registered !== undefined) return registered;
     const id = await store.labels.ensure(canonical);
+    this.ids.set(canonical, id);
     if (!this.known.has(id)) {
       this.known.set(id, parseCanonicalLabel(canonical));
       this.invalidate();
@@ -80,9 +85,13 @@ export class LabelAccess {
   /** Refuses (403 label_denied) a label the principal's clearance does not dominate. */
   requireReadable(principal: Principal, label: Label, what: string): void {
     if (!canRead(this.clearance(principal), label)) {
-      throw new EnclaveError('label_denied', `${what} is labelled above your clearance; use a label your clearance covers.`, {
-        param: 'label',
-      });
+      throw new EnclaveError(
+        'label_denied',
+        `${what} is labelled above your clearance; use a label your clearance covers.`,
+        {
+          param: 'label',
+        },
+      );
     }
   }
 

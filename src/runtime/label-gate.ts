@@ -12,7 +12,10 @@ import { parseClientLabel, type LabelAccess } from './label-access.js';
  * - every one of them must be readable under the principal's clearance, else 403 label_denied.
  */
 export function requestLabel(labels: LabelAccess, principal: Principal, header: string | undefined): Label {
-  const label = header === undefined || header.trim() === '' ? labels.clearance(principal).label : parseLabel(header, 'Enclave-Classification');
+  const label =
+    header === undefined || header.trim() === ''
+      ? labels.clearance(principal).label
+      : parseLabel(header, 'Enclave-Classification');
   labels.requireReadable(principal, label, 'The request (Enclave-Classification)');
   return label;
 }

@@ -29,19 +29,34 @@ export interface TurnWrite {
  * labelled, in one transaction — so a turn is stored whole or not at all, and no write skips the no-write-down
  * check. (The audit hook goes right after the transaction commits.)
  */
-export async function persistWrite(store: Store, labels: LabelAccess, write: TurnWrite, now = Date.now()): Promise<void> {
-  for (const item of write.items) if (!item.labelId) throw new EnclaveError('internal', `Item ${item.id} has no label; refusing to store it.`);
-  if (write.response && !write.response.labelId) throw new EnclaveError('internal', 'A response without a label cannot be stored.');
+export async function persistWrite(
+  store: Store,
+  labels: LabelAccess,
+  write: TurnWrite,
+  now = Date.now(),
+): Promise<void> {
+  for (const item of write.items)
+    if (!item.labelId)
+      throw new EnclaveError('internal', `Item ${item.id} has no label; refusing to store it.`);
+  if (write.response && !write.response.labelId)
+    throw new EnclaveError('internal', 'A response without a label cannot be stored.');
   await store.transaction(async (tx) => {
     let first = 0;
     if (write.conversationId !== null) {
       const conversation = await tx.conversations.getForAppend(write.scope, write.conversationId);
-      if (!conversation) throw new EnclaveError('not_found', `No conversation found with id '${write.conversationId}'.`, { param: 'conversation' });
+      if (!conversation)
+        throw new EnclaveError('not_found', `No conversation found with id '${write.conversationId}'.`, {
+          param: 'conversation',
+        });
       const container = await labels.label(conversation.labelId, tx);
       const highWater = lub(await labels.label(conversation.highWaterLabelId, tx), write.label);
       requireNoWriteDown(container, highWater);
       const highWaterLabelId = await labels.ensure(highWater, tx);
-      first = await tx.conversations.advance(write.scope, write.conversationId, { count: write.items.length, highWaterLabelId, now });
+      first = await tx.conversations.advance(write.scope, write.conversationId, {
+        count: write.items.length,
+        highWaterLabelId,
+        now,
+      });
     }
     const records: ItemRecord[] = write.items.map((item, index) => ({
       id: item.id,

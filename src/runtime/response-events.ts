@@ -15,7 +15,15 @@ export class EventSequence {
     return { type, sequence_number: this.next++, ...fields };
   }
 
-  responseState(type: 'response.created' | 'response.in_progress' | 'response.completed' | 'response.incomplete' | 'response.failed', response: Record<string, unknown>): StreamEvent {
+  responseState(
+    type:
+      | 'response.created'
+      | 'response.in_progress'
+      | 'response.completed'
+      | 'response.incomplete'
+      | 'response.failed',
+    response: Record<string, unknown>,
+  ): StreamEvent {
     return this.event(type, { response });
   }
 
@@ -37,11 +45,23 @@ export class EventSequence {
   }
 
   textDelta(itemId: string, outputIndex: number, delta: string): StreamEvent {
-    return this.event('response.output_text.delta', { item_id: itemId, output_index: outputIndex, content_index: 0, delta, logprobs: [] });
+    return this.event('response.output_text.delta', {
+      item_id: itemId,
+      output_index: outputIndex,
+      content_index: 0,
+      delta,
+      logprobs: [],
+    });
   }
 
   textDone(itemId: string, outputIndex: number, text: string): StreamEvent {
-    return this.event('response.output_text.done', { item_id: itemId, output_index: outputIndex, content_index: 0, text, logprobs: [] });
+    return this.event('response.output_text.done', {
+      item_id: itemId,
+      output_index: outputIndex,
+      content_index: 0,
+      text,
+      logprobs: [],
+    });
   }
 
   partDone(itemId: string, outputIndex: number, text: string): StreamEvent {
@@ -54,10 +74,19 @@ export class EventSequence {
   }
 
   argumentsDelta(itemId: string, outputIndex: number, delta: string): StreamEvent {
-    return this.event('response.function_call_arguments.delta', { item_id: itemId, output_index: outputIndex, delta });
+    return this.event('response.function_call_arguments.delta', {
+      item_id: itemId,
+      output_index: outputIndex,
+      delta,
+    });
   }
 
   argumentsDone(itemId: string, outputIndex: number, name: string, args: string): StreamEvent {
-    return this.event('response.function_call_arguments.done', { item_id: itemId, output_index: outputIndex, name, arguments: args });
+    return this.event('response.function_call_arguments.done', {
+      item_id: itemId,
+      output_index: outputIndex,
+      name,
+      arguments: args,
+    });
   }
 }

@@ -23,7 +23,9 @@ export class Responses {
 
   async get(principal: Principal, id: string): Promise<Record<string, unknown>> {
     const { record, scope } = await this.find(principal, id);
-    const byId = new Map((await this.deps.store.items.byIds(scope, record.outputItemIds)).map((r) => [r.id, loadItem(r)]));
+    const byId = new Map(
+      (await this.deps.store.items.byIds(scope, record.outputItemIds)).map((r) => [r.id, loadItem(r)]),
+    );
     const banner = renderBanner(await this.deps.labels.label(record.labelId));
     const output = record.outputItemIds.flatMap((itemId) => {
       const item = byId.get(itemId);
@@ -42,17 +44,28 @@ export class Responses {
   }
 
   /** The items the model saw for this response (history and inputs), paged like OpenAI (default newest first). */
-  async inputItems(principal: Principal, id: string, page: { after?: string | undefined; limit: number; order: 'asc' | 'desc' }): Promise<ListPage> {
+  async inputItems(
+    principal: Principal,
+    id: string,
+    page: { after?: string | undefined; limit: number; order: 'asc' | 'desc' },
+  ): Promise<ListPage> {
     const { record, scope } = await this.find(principal, id);
     let ids = page.order === 'asc' ? [...record.contextItemIds] : [...record.contextItemIds].reverse();
     if (page.after !== undefined) {
       const at = ids.indexOf(page.after);
       ids = at === -1 ? [] : ids.slice(at + 1);
     }
-    const byId = new Map((await this.deps.store.items.byIds(scope, ids.slice(0, page.limit + 1))).map((r) => [r.id, loadItem(r)]));
+    const byId = new Map(
+      (await this.deps.store.items.byIds(scope, ids.slice(0, page.limit + 1))).map((r) => [
+        r.id,
+        loadItem(r),
+      ]),
+    );
     const visible = ids.slice(0, page.limit + 1).flatMap((itemId) => byId.get(itemId) ?? []);
     const data = await Promise.all(
-      visible.slice(0, page.limit).map(async (item) => toApiItem(item, renderBanner(await this.deps.labels.label(item.labelId)))),
+      visible
+        .slice(0, page.limit)
+        .map(async (item) => toApiItem(item, renderBanner(await this.deps.labels.label(item.labelId)))),
     );
     return listPage(data, ids.length > page.limit);
   }

@@ -19,7 +19,11 @@ export interface TurnResult {
  * returns the final response. A client that goes away (`signal`) ends the model turn; what was produced
  * is stored as `incomplete`. Callers must drain the generator even after a disconnect so the store happens.
  */
-export async function* runTurn(deps: RuntimeDeps, turn: PreparedTurn, signal: AbortSignal | undefined): AsyncGenerator<StreamEvent, TurnResult> {
+export async function* runTurn(
+  deps: RuntimeDeps,
+  turn: PreparedTurn,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<StreamEvent, TurnResult> {
   const seq = new EventSequence();
   const banner = renderBanner(turn.label);
   const output: NewItem[] = [];
@@ -62,7 +66,15 @@ export async function* runTurn(deps: RuntimeDeps, turn: PreparedTurn, signal: Ab
     for await (const event of turn.routed.events) {
       if (event.type === 'text_delta') {
         if (!message) {
-          const item: NewItem = { id: newItemId('message'), type: 'message', role: 'assistant', status: 'in_progress', callId: null, body: { content: [] }, labelId: turn.labelId };
+          const item: NewItem = {
+            id: newItemId('message'),
+            type: 'message',
+            role: 'assistant',
+            status: 'in_progress',
+            callId: null,
+            body: { content: [] },
+            labelId: turn.labelId,
+          };
           output.push(item);
           message = { item, text: '', index: output.length - 1 };
           yield seq.itemAdded(message.index, api(item));
@@ -92,8 +104,10 @@ export async function* runTurn(deps: RuntimeDeps, turn: PreparedTurn, signal: Ab
       } else {
         yield* closeMessage(event.stopReason === 'length' ? 'incomplete' : 'completed');
         view.usage = usage(event.usage.inputTokens, event.usage.outputTokens);
-        if (event.stopReason === 'length') [status, view.incompleteReason] = ['incomplete', 'max_output_tokens'];
-        if (event.stopReason === 'content_filter') [status, view.incompleteReason] = ['incomplete', 'content_filter'];
+        if (event.stopReason === 'length')
+          [status, view.incompleteReason] = ['incomplete', 'max_output_tokens'];
+        if (event.stopReason === 'content_filter')
+          [status, view.incompleteReason] = ['incomplete', 'content_filter'];
       }
     }
   } catch (error) {
@@ -130,16 +144,27 @@ export async function* runTurn(deps: RuntimeDeps, turn: PreparedTurn, signal: Ab
   // [audit] hook: append the turn's audit record (principal, labels, endpoint, item ids).
 
   const response = renderResponse(view);
-  const final = status === 'completed' ? 'response.completed' : status === 'incomplete' ? 'response.incomplete' : 'response.failed';
+  const final =
+    status === 'completed'
+      ? 'response.completed'
+      : status === 'incomplete'
+        ? 'response.incomplete'
+        : 'response.failed';
   yield seq.responseState(final, response);
   return { response, error: failure };
 }
 
-const usage = (input: number, output: number): Usage => ({ input_tokens: input, output_tokens: output, total_tokens: input + output });
+const usage = (input: number, output: number): Usage => ({
+  input_tokens: input,
+  output_tokens: output,
+  total_tokens: input + output,
+});
 
 /** When a turn ends early the provider reports nothing: count what was sent and what came back. */
 function estimatedUsage(turn: PreparedTurn, output: readonly NewItem[]): Usage {
-  const sent = [...(turn.compaction ? [turn.compaction] : turn.history.items), ...turn.inputs].map(toModelItem);
+  const sent = [...(turn.compaction ? [turn.compaction] : turn.history.items), ...turn.inputs].map(
+    toModelItem,
+  );
   const input = countRequestTokens({ model: turn.request.model, items: sent });
   const produced = output.reduce((n, item) => n + countTokens(JSON.stringify(item.body)), 0);
   return usage(input, produced);
@@ -147,7 +172,9 @@ function estimatedUsage(turn: PreparedTurn, output: readonly NewItem[]): Usage {
 
 function record(turn: PreparedTurn, view: ResponseView, output: readonly NewItem[]): ResponseRecord {
   const now = Date.now();
-  const contextIds = [...(turn.compaction ? [turn.compaction] : turn.history.items), ...turn.inputs].map((i) => i.id);
+  const contextIds = [...(turn.compaction ? [turn.compaction] : turn.history.items), ...turn.inputs].map(
+    (i) => i.id,
+  );
   return {
     id: turn.id,
     tenantId: turn.principal.tenantId,

@@ -115,11 +115,25 @@ export async function prepareTurn(
       ...(tools.length ? { tools } : {}),
       ...toolChoice(request.params.tool_choice),
       ...(request.params.temperature !== null ? { temperature: request.params.temperature } : {}),
-      ...(request.params.max_output_tokens !== null ? { maxOutputTokens: request.params.max_output_tokens } : {}),
+      ...(request.params.max_output_tokens !== null
+        ? { maxOutputTokens: request.params.max_output_tokens }
+        : {}),
     },
     { isAllowed, signal },
   );
-  return { id: newId('resp'), startedAt, principal, scope, request, history, compaction, inputs: inputs.items, label, labelId, routed };
+  return {
+    id: newId('resp'),
+    startedAt,
+    principal,
+    scope,
+    request,
+    history,
+    compaction,
+    inputs: inputs.items,
+    label,
+    labelId,
+    routed,
+  };
 }
 
 async function compactStep(
@@ -130,11 +144,19 @@ async function compactStep(
   signal: AbortSignal | undefined,
 ): Promise<NewItem | null> {
   const configured = request.params.context_management?.find((c) => c.type === 'compaction');
-  const threshold = configured ? (configured.compact_threshold ?? deps.compactThreshold) : deps.compactThreshold;
+  const threshold = configured
+    ? (configured.compact_threshold ?? deps.compactThreshold)
+    : deps.compactThreshold;
   if (threshold === undefined || history.items.length === 0) return null;
   // The summary carries the history's label (its lub), never more or less than what it summarises.
   const historyLabelId = await deps.labels.ensure(history.label);
-  return compactHistory(history.items, historyLabelId, { router: deps.router, model: request.model, isAllowed, threshold, signal });
+  return compactHistory(history.items, historyLabelId, {
+    router: deps.router,
+    model: request.model,
+    isAllowed,
+    threshold,
+    signal,
+  });
 }
 
 function toolSpecs(tools: readonly FunctionTool[]): FunctionToolSpec[] {
@@ -148,6 +170,7 @@ function toolSpecs(tools: readonly FunctionTool[]): FunctionToolSpec[] {
 
 function toolChoice(wire: unknown): { toolChoice?: ToolChoice } {
   if (wire === 'auto' || wire === 'none' || wire === 'required') return { toolChoice: wire };
-  if (typeof wire === 'object' && wire !== null && 'name' in wire && typeof wire.name === 'string') return { toolChoice: { name: wire.name } };
+  if (typeof wire === 'object' && wire !== null && 'name' in wire && typeof wire.name === 'string')
+    return { toolChoice: { name: wire.name } };
   return {};
 }

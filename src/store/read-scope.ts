@@ -12,4 +12,5 @@ export interface ReadScope {
 const NO_LABEL = '!no-visible-label';
 
 /** The scope's label ids for an `IN (…)` clause; never empty. */
-export const scopeLabelIds = (scope: ReadScope): string[] => (scope.labelIds.length ? [...scope.labelIds] : [NO_LABEL]);
+export const scopeLabelIds = (scope: ReadScope): string[] =>
+  scope.labelIds.length ? [...scope.labelIds] : [NO_LABEL];

@@ -26,7 +26,14 @@ for (const engine of engines) {
       mock = await startMockOpenAI();
       server = await startTestServer({
         engine,
-        configFile: { models: { endpoints: [{ id: MODEL, baseUrl: mock.url, contextWindow: 4000 }] } },
+        configFile: {
+          models: {
+            endpoints: [
+              { id: MODEL, baseUrl: mock.url, contextWindow: 4000 },
+              { id: 'openai/mock-small', model: 'mock-1', baseUrl: mock.url, contextWindow: 120 },
+            ],
+          },
+        },
       });
       client = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: await server.key(), maxRetries: 0 });
       otherTenant = new OpenAI({
@@ -206,6 +213,31 @@ for (const engine of engines) {
         'assistant:  [{"id":"call_w1","type":"function","function":{"name":"weather","arguments":"{\\"city\\":\\"Oslo\\"}"}}]',
         'tool: sunny',
       ]);
+    });
+
+    it('refuses an oversized context, or drops the oldest items with truncation auto', async () => {
+      const long = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november. ';
+      const first = await client.responses.create({ model: 'openai/mock-small', input: long.repeat(2) });
+      await expect(
+        client.responses.create({
+          model: 'openai/mock-small',
+          input: long.repeat(2),
+          previous_response_id: first.id,
+        }),
+      ).rejects.toMatchObject({ status: 400, error: { param: 'input' } });
+      const fitted = await client.responses.create({
+        model: 'openai/mock-small',
+        input: 'short question',
+        previous_response_id: first.id,
+        truncation: 'auto',
+        max_output_tokens: 60,
+      });
+      expect(fitted.status).toBe('completed');
+      const sent = transcript(mock.chatRequests().at(-1));
+      expect(sent.at(-1)).toBe('user: short question');
+      // The oldest items went; a 60-token answer budget leaves no room for both long messages.
+      expect(sent.length).toBeLessThan(3);
+      expect(sent[0]).not.toMatch(/^user: alpha/);
     });
 
     it('deletes a response', async () => {

@@ -21,7 +21,13 @@ async function world(store: Store): Promise<World> {
   await store.tenants.ensure(tenant);
   const low = await store.labels.ensure('UNCLASSIFIED');
   const high = await store.labels.ensure(`SECRET//${uniqueId('C').toUpperCase()}`);
-  return { tenant, low, high, all: { tenantId: tenant, labelIds: [low, high] }, lowOnly: { tenantId: tenant, labelIds: [low] } };
+  return {
+    tenant,
+    low,
+    high,
+    all: { tenantId: tenant, labelIds: [low, high] },
+    lowOnly: { tenantId: tenant, labelIds: [low] },
+  };
 }
 
 const conversation = (w: World, over: Partial<ConversationRecord> = {}): ConversationRecord => ({
@@ -86,14 +92,20 @@ describeStore('store contract: conversations, items, responses', (store) => {
     await store().conversations.insert(c);
     expect(await store().conversations.get(w.all, c.id)).toEqual(c);
     expect(await store().conversations.get(w.lowOnly, c.id)).toBeUndefined();
-    expect(await store().conversations.get({ tenantId: 'other', labelIds: [w.low, w.high] }, c.id)).toBeUndefined();
+    expect(
+      await store().conversations.get({ tenantId: 'other', labelIds: [w.low, w.high] }, c.id),
+    ).toBeUndefined();
     expect(await store().conversations.get({ tenantId: w.tenant, labelIds: [] }, c.id)).toBeUndefined();
   });
 
   it('lists conversations with a cursor and never shows invisible ones', async () => {
     const w = await world(store());
     const rows = [0, 1, 2, 3].map((i) =>
-      conversation(w, { createdAt: 1000 + i, labelId: i === 2 ? w.high : w.low, highWaterLabelId: i === 2 ? w.high : w.low }),
+      conversation(w, {
+        createdAt: 1000 + i,
+        labelId: i === 2 ? w.high : w.low,
+        highWaterLabelId: i === 2 ? w.high : w.low,
+      }),
     );
     for (const r of rows) await store().conversations.insert(r);
     const all = await store().conversations.list(w.all, { limit: 10, order: 'asc' });
@@ -107,7 +119,9 @@ describeStore('store contract: conversations, items, responses', (store) => {
     const desc = await store().conversations.list(w.lowOnly, { limit: 5, order: 'desc' });
     expect(desc.data.map((r) => r.id)).toEqual([rows[3]?.id, rows[1]?.id, rows[0]?.id]);
     // An invisible cursor behaves like an unknown one: no rows, no hint.
-    expect(await store().conversations.list(w.lowOnly, { limit: 5, order: 'asc', after: rows[2]?.id })).toEqual({
+    expect(
+      await store().conversations.list(w.lowOnly, { limit: 5, order: 'asc', after: rows[2]?.id }),
+    ).toEqual({
       data: [],
       hasMore: false,
     });
@@ -123,7 +137,11 @@ describeStore('store contract: conversations, items, responses', (store) => {
       await tx.conversations.getForAppend(w.all, c.id);
       return tx.conversations.advance(w.all, c.id, { count: 3, highWaterLabelId: w.high, now: 7 });
     });
-    const second = await store().conversations.advance(w.all, c.id, { count: 2, highWaterLabelId: w.high, now: 8 });
+    const second = await store().conversations.advance(w.all, c.id, {
+      count: 2,
+      highWaterLabelId: w.high,
+      now: 8,
+    });
     expect([first, second]).toEqual([0, 3]);
     const got = await store().conversations.get(w.all, c.id);
     expect(got).toMatchObject({ metadata: '{"a":"b"}', highWaterLabelId: w.high, updatedAt: 8 });
@@ -150,22 +168,44 @@ describeStore('store contract: conversations, items, responses', (store) => {
     const c = conversation(w, { labelId: w.high });
     await store().conversations.insert(c);
     const items = [0, 1, 2, 3, 4].map((i) =>
-      item(w, { conversationId: c.id, position: i, labelId: i === 3 ? w.high : w.low, callId: i === 1 ? 'call_1' : null }),
+      item(w, {
+        conversationId: c.id,
+        position: i,
+        labelId: i === 3 ? w.high : w.low,
+        callId: i === 1 ? 'call_1' : null,
+      }),
     );
     await store().items.insertMany(items);
     expect(await store().items.get(w.all, items[1]?.id ?? '')).toEqual(items[1]);
     expect(await store().items.get(w.lowOnly, items[3]?.id ?? '')).toBeUndefined();
-    const byIds = await store().items.byIds(w.lowOnly, items.map((i) => i.id));
-    expect(byIds.map((i) => i.id).sort()).toEqual(items.filter((_, i) => i !== 3).map((i) => i.id).sort());
+    const byIds = await store().items.byIds(
+      w.lowOnly,
+      items.map((i) => i.id),
+    );
+    expect(byIds.map((i) => i.id).sort()).toEqual(
+      items
+        .filter((_, i) => i !== 3)
+        .map((i) => i.id)
+        .sort(),
+    );
     const page1 = await store().items.listConversation(w.lowOnly, c.id, { limit: 2, order: 'asc' });
     expect(page1.data.map((i) => i.position)).toEqual([0, 1]);
     expect(page1.hasMore).toBe(true);
-    const page2 = await store().items.listConversation(w.lowOnly, c.id, { limit: 2, order: 'asc', after: items[1]?.id });
+    const page2 = await store().items.listConversation(w.lowOnly, c.id, {
+      limit: 2,
+      order: 'asc',
+      after: items[1]?.id,
+    });
     expect(page2.data.map((i) => i.position)).toEqual([2, 4]);
     expect(page2.hasMore).toBe(false);
     const desc = await store().items.listConversation(w.all, c.id, { limit: 10, order: 'desc' });
     expect(desc.data.map((i) => i.position)).toEqual([4, 3, 2, 1, 0]);
-    expect(await store().items.listConversation({ tenantId: 'other', labelIds: [w.low] }, c.id, { limit: 9, order: 'asc' })).toEqual({
+    expect(
+      await store().items.listConversation({ tenantId: 'other', labelIds: [w.low] }, c.id, {
+        limit: 9,
+        order: 'asc',
+      }),
+    ).toEqual({
       data: [],
       hasMore: false,
     });
@@ -176,7 +216,9 @@ describeStore('store contract: conversations, items, responses', (store) => {
     const c = conversation(w);
     await store().conversations.insert(c);
     const types = ['message', 'message', 'compaction', 'message', 'compaction', 'message', 'function_call'];
-    await store().items.insertMany(types.map((type, position) => item(w, { conversationId: c.id, position, type })));
+    await store().items.insertMany(
+      types.map((type, position) => item(w, { conversationId: c.id, position, type })),
+    );
     const context = await store().items.conversationContext(w.all, c.id);
     expect(context.map((i) => [i.position, i.type])).toEqual([
       [4, 'compaction'],
@@ -193,7 +235,9 @@ describeStore('store contract: conversations, items, responses', (store) => {
     const w = await world(store());
     const c = conversation(w);
     await store().conversations.insert(c);
-    const inConv = [0, 1].map((position) => item(w, { conversationId: c.id, position, responseId: 'resp_x' }));
+    const inConv = [0, 1].map((position) =>
+      item(w, { conversationId: c.id, position, responseId: 'resp_x' }),
+    );
     const detached = item(w, { responseId: 'resp_x' });
     await store().items.insertMany([...inConv, detached]);
     expect(await store().items.delete(w.all, c.id, inConv[0]?.id ?? '')).toBe(true);
@@ -218,9 +262,15 @@ describeStore('store contract: conversations, items, responses', (store) => {
 
   it('fails to store a row without a registered label', async () => {
     const w = await world(store());
-    await expect(store().conversations.insert(conversation(w, { labelId: 'lbl_missing' }))).rejects.toMatchObject({ code: 'conflict' });
-    await expect(store().items.insertMany([item(w, { labelId: 'lbl_missing' })])).rejects.toMatchObject({ code: 'conflict' });
-    await expect(store().responses.insert(response(w, { labelId: 'lbl_missing' }))).rejects.toMatchObject({ code: 'conflict' });
+    await expect(
+      store().conversations.insert(conversation(w, { labelId: 'lbl_missing' })),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    await expect(store().items.insertMany([item(w, { labelId: 'lbl_missing' })])).rejects.toMatchObject({
+      code: 'conflict',
+    });
+    await expect(store().responses.insert(response(w, { labelId: 'lbl_missing' }))).rejects.toMatchObject({
+      code: 'conflict',
+    });
   });
 
   it('inserts, reads, updates and deletes responses inside the scope', async () => {
@@ -229,7 +279,13 @@ describeStore('store contract: conversations, items, responses', (store) => {
     await store().responses.insert(r);
     expect(await store().responses.get(w.all, r.id)).toEqual(r);
     expect(await store().responses.get({ tenantId: 'other', labelIds: [w.low] }, r.id)).toBeUndefined();
-    const change = { status: 'completed' as const, outputItemIds: ['x', 'y'], usage: '{"total_tokens":3}', completedAt: 9, labelId: w.high };
+    const change = {
+      status: 'completed' as const,
+      outputItemIds: ['x', 'y'],
+      usage: '{"total_tokens":3}',
+      completedAt: 9,
+      labelId: w.high,
+    };
     expect(await store().responses.update(w.all, r.id, change)).toBe(true);
     expect(await store().responses.get(w.lowOnly, r.id)).toBeUndefined();
     expect(await store().responses.get(w.all, r.id)).toEqual({ ...r, ...change });

@@ -1,3 +1,4 @@
+import { auditEntrySchema } from '../../src/audit/audit-entry.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,10 @@ export class MemoryAudit implements AuditSink {
   failing = false;
   async append(entry: Record<string, unknown>): Promise<unknown> {
     if (this.failing) throw new Error('audit store down');
-    this.entries.push(structuredClone(entry));
+    // Entries must be acceptable to the real audit log, so the fixture validates them with its schema.
+    auditEntrySchema.parse(entry);
+    const { detail, ...rest } = entry as { detail?: Record<string, unknown> };
+    this.entries.push(structuredClone({ ...rest, ...detail }));
     return this.entries.length - 1;
   }
 }

@@ -7,7 +7,9 @@ import { defineRoute, anyRole } from '../route.js';
 import { labelHeader } from '../schemas/items.js';
 import { disconnectSignal, openSse } from '../sse.js';
 
-const textContent = z.union([z.string(), z.array(z.object({ type: z.literal('text'), text: z.string() })).min(1)]).nullish();
+const textContent = z
+  .union([z.string(), z.array(z.object({ type: z.literal('text'), text: z.string() })).min(1)])
+  .nullish();
 const toolCall = z.object({
   id: z.string().min(1),
   type: z.literal('function'),
@@ -28,11 +30,21 @@ const body = z.object({
     .array(
       z.object({
         type: z.literal('function'),
-        function: z.object({ name: z.string().min(1), description: z.string().nullish(), parameters: z.record(z.string(), z.unknown()).nullish(), strict: z.boolean().nullish() }),
+        function: z.object({
+          name: z.string().min(1),
+          description: z.string().nullish(),
+          parameters: z.record(z.string(), z.unknown()).nullish(),
+          strict: z.boolean().nullish(),
+        }),
       }),
     )
     .nullish(),
-  tool_choice: z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })]).nullish(),
+  tool_choice: z
+    .union([
+      z.enum(['auto', 'none', 'required']),
+      z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+    ])
+    .nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   max_tokens: z.number().int().min(1).nullish(),
   max_completion_tokens: z.number().int().min(1).nullish(),
@@ -41,7 +53,8 @@ const body = z.object({
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
 });
 
-const text = (c: z.output<typeof textContent>): string => (c == null ? '' : typeof c === 'string' ? c : c.map((p) => p.text).join(''));
+const text = (c: z.output<typeof textContent>): string =>
+  c == null ? '' : typeof c === 'string' ? c : c.map((p) => p.text).join('');
 
 function toChatRequest(b: z.output<typeof body>, label: string | undefined): ChatRequest {
   const items: ModelItem[] = [];
@@ -49,18 +62,28 @@ function toChatRequest(b: z.output<typeof body>, label: string | undefined): Cha
   for (const [index, m] of b.messages.entries()) {
     if (m.role === 'tool') {
       if (!calls.has(m.tool_call_id)) {
-        throw new EnclaveError('invalid_request', `messages[${index}] answers tool_call_id '${m.tool_call_id}', which no earlier assistant message called.`, {
-          param: `messages[${index}].tool_call_id`,
-        });
+        throw new EnclaveError(
+          'invalid_request',
+          `messages[${index}] answers tool_call_id '${m.tool_call_id}', which no earlier assistant message called.`,
+          {
+            param: `messages[${index}].tool_call_id`,
+          },
+        );
       }
       items.push({ type: 'function_call_output', callId: m.tool_call_id, output: text(m.content) });
       continue;
     }
-    if (m.content != null || m.role !== 'assistant') items.push({ type: 'message', role: m.role, text: text(m.content) });
+    if (m.content != null || m.role !== 'assistant')
+      items.push({ type: 'message', role: m.role, text: text(m.content) });
     if (m.role === 'assistant') {
       for (const c of m.tool_calls ?? []) {
         calls.add(c.id);
-        items.push({ type: 'function_call', callId: c.id, name: c.function.name, arguments: c.function.arguments });
+        items.push({
+          type: 'function_call',
+          callId: c.id,
+          name: c.function.name,
+          arguments: c.function.arguments,
+        });
       }
     }
   }
@@ -75,7 +98,8 @@ function toChatRequest(b: z.output<typeof body>, label: string | undefined): Cha
       ...(t.function.description ? { description: t.function.description } : {}),
       ...(t.function.strict != null ? { strict: t.function.strict } : {}),
     })),
-    toolChoice: choice == null ? undefined : typeof choice === 'string' ? choice : { name: choice.function.name },
+    toolChoice:
+      choice == null ? undefined : typeof choice === 'string' ? choice : { name: choice.function.name },
     temperature: b.temperature ?? undefined,
     maxTokens: b.max_completion_tokens ?? b.max_tokens ?? undefined,
     label,
@@ -91,7 +115,12 @@ export const chatCompletionsRoute = defineRoute({
   body,
   handle: async ({ body: b, principal, services, request, reply }) => {
     const signal = disconnectSignal(reply);
-    const chat = await prepareChat(services.runtime.deps, principal, toChatRequest(b, labelHeader(request.headers)), signal);
+    const chat = await prepareChat(
+      services.runtime.deps,
+      principal,
+      toChatRequest(b, labelHeader(request.headers)),
+      signal,
+    );
     if (!b.stream) return completeChat(chat);
     const sse = openSse(reply);
     try {
@@ -101,7 +130,10 @@ export const chatCompletionsRoute = defineRoute({
       }
     } catch (error) {
       // Headers are out: report the failure in-band the way OpenAI-compatible servers do, then end.
-      const e = error instanceof EnclaveError ? error : new EnclaveError('upstream_error', 'The model stream failed.');
+      const e =
+        error instanceof EnclaveError
+          ? error
+          : new EnclaveError('upstream_error', 'The model stream failed.');
       sse.write(e.toBody());
     }
     sse.write('[DONE]');
@@ -118,7 +150,13 @@ export const modelsRoute = defineRoute({
   auth: anyRole,
   handle: async ({ services }) => ({
     object: 'list',
-    data: services.runtime.router.listModels().map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.provider, context_window: m.contextWindow })),
+    data: services.runtime.router.listModels().map((m) => ({
+      id: m.id,
+      object: 'model',
+      created: 0,
+      owned_by: m.provider,
+      context_window: m.contextWindow,
+    })),
   }),
 });
 

@@ -9,7 +9,8 @@ const items = z.array(inputItemSchema).max(20, 'at most 20 items per request');
 export const createConversationRoute = defineRoute({
   method: 'POST',
   url: '/v1/conversations',
-  summary: 'Create a conversation (labelled by Enclave-Classification or the caller default), optionally with items.',
+  summary:
+    'Create a conversation (labelled by Enclave-Classification or the caller default), optionally with items.',
   tag: 'conversations',
   auth: anyRole,
   body: z.object({ items: items.nullish(), metadata: metadataSchema.nullish() }),
@@ -39,7 +40,8 @@ export const updateConversationRoute = defineRoute({
   auth: anyRole,
   params: idParams,
   body: z.object({ metadata: metadataSchema }),
-  handle: async ({ params, body, principal, services }) => services.runtime.conversations.update(principal, params.id, body.metadata),
+  handle: async ({ params, body, principal, services }) =>
+    services.runtime.conversations.update(principal, params.id, body.metadata),
 });
 
 export const deleteConversationRoute = defineRoute({
@@ -49,7 +51,8 @@ export const deleteConversationRoute = defineRoute({
   tag: 'conversations',
   auth: anyRole,
   params: idParams,
-  handle: async ({ params, principal, services }) => services.runtime.conversations.delete(principal, params.id),
+  handle: async ({ params, principal, services }) =>
+    services.runtime.conversations.delete(principal, params.id),
 });
 
 export const listItemsRoute = defineRoute({
@@ -61,19 +64,27 @@ export const listItemsRoute = defineRoute({
   params: idParams,
   query: pageQuery,
   handle: async ({ params, query, principal, services }) =>
-    services.runtime.conversations.listItems(principal, params.id, { after: query.after, limit: query.limit, order: query.order }),
+    services.runtime.conversations.listItems(principal, params.id, {
+      after: query.after,
+      limit: query.limit,
+      order: query.order,
+    }),
 });
 
 export const createItemsRoute = defineRoute({
   method: 'POST',
   url: '/v1/conversations/:id/items',
-  summary: 'Append items to a conversation (no write down: item labels must be within the conversation label).',
+  summary:
+    'Append items to a conversation (no write down: item labels must be within the conversation label).',
   tag: 'conversations',
   auth: anyRole,
   params: idParams,
   body: z.object({ items: items.min(1) }),
   handle: async ({ params, body, principal, services, request }) =>
-    services.runtime.conversations.addItems(principal, params.id, { items: body.items.map(toInputItem), label: labelHeader(request.headers) }),
+    services.runtime.conversations.addItems(principal, params.id, {
+      items: body.items.map(toInputItem),
+      label: labelHeader(request.headers),
+    }),
 });
 
 export const getItemRoute = defineRoute({
@@ -83,7 +94,8 @@ export const getItemRoute = defineRoute({
   tag: 'conversations',
   auth: anyRole,
   params: itemParams,
-  handle: async ({ params, principal, services }) => services.runtime.conversations.getItem(principal, params.id, params.item_id),
+  handle: async ({ params, principal, services }) =>
+    services.runtime.conversations.getItem(principal, params.id, params.item_id),
 });
 
 export const deleteItemRoute = defineRoute({
@@ -93,7 +105,8 @@ export const deleteItemRoute = defineRoute({
   tag: 'conversations',
   auth: anyRole,
   params: itemParams,
-  handle: async ({ params, principal, services }) => services.runtime.conversations.deleteItem(principal, params.id, params.item_id),
+  handle: async ({ params, principal, services }) =>
+    services.runtime.conversations.deleteItem(principal, params.id, params.item_id),
 });
 
 export const conversationRoutes = [

@@ -13,7 +13,10 @@ const functionTool = z.object({
   strict: z.boolean().nullish(),
 });
 
-const toolChoice = z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), name: z.string().min(1) })]);
+const toolChoice = z.union([
+  z.enum(['auto', 'none', 'required']),
+  z.object({ type: z.literal('function'), name: z.string().min(1) }),
+]);
 
 export const createResponseBody = z.object({
   model: z.string().min(1),
@@ -27,7 +30,10 @@ export const createResponseBody = z.object({
     .boolean()
     .nullish()
     // UNFINISHED: background runs (and POST /v1/responses/{id}/cancel) belong to the durable-runs work.
-    .refine((b) => b !== true, 'background responses are not supported yet; send the request without background'),
+    .refine(
+      (b) => b !== true,
+      'background responses are not supported yet; send the request without background',
+    ),
   metadata: metadataSchema.nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
@@ -37,25 +43,45 @@ export const createResponseBody = z.object({
   parallel_tool_calls: z.boolean().nullish(),
   truncation: z.enum(['auto', 'disabled']).nullish(),
   context_management: z
-    .array(z.object({ type: z.literal('compaction'), compact_threshold: z.number().int().positive().nullish() }))
+    .array(
+      z.object({ type: z.literal('compaction'), compact_threshold: z.number().int().positive().nullish() }),
+    )
     .nullish(),
 });
 
 type CreateBody = z.output<typeof createResponseBody>;
 
 function toCreateResponse(body: CreateBody, label: string | undefined): CreateResponse {
-  const input = body.input === undefined ? [] : typeof body.input === 'string' ? [{ role: 'user' as const, content: body.input, type: 'message' as const }] : body.input;
+  const input =
+    body.input === undefined
+      ? []
+      : typeof body.input === 'string'
+        ? [{ role: 'user' as const, content: body.input, type: 'message' as const }]
+        : body.input;
   if (input.length === 0 && !body.previous_response_id && !body.conversation) {
-    throw new EnclaveError('invalid_request', "Send 'input' (a string or a list of items).", { param: 'input' });
+    throw new EnclaveError('invalid_request', "Send 'input' (a string or a list of items).", {
+      param: 'input',
+    });
   }
   return {
     model: body.model,
     input: input.map(toInputItem),
     instructions: body.instructions ?? null,
     previousResponseId: body.previous_response_id ?? null,
-    conversationId: body.conversation == null ? null : typeof body.conversation === 'string' ? body.conversation : body.conversation.id,
+    conversationId:
+      body.conversation == null
+        ? null
+        : typeof body.conversation === 'string'
+          ? body.conversation
+          : body.conversation.id,
     metadata: body.metadata ?? {},
-    tools: (body.tools ?? []).map((t) => ({ type: 'function', name: t.name, description: t.description, parameters: t.parameters ?? null, strict: t.strict })),
+    tools: (body.tools ?? []).map((t) => ({
+      type: 'function',
+      name: t.name,
+      description: t.description,
+      parameters: t.parameters ?? null,
+      strict: t.strict,
+    })),
     params: {
       temperature: body.temperature ?? null,
       max_output_tokens: body.max_output_tokens ?? null,
@@ -80,7 +106,11 @@ export const createResponseRoute = defineRoute({
   handle: async ({ body, principal, services, request, reply }) => {
     const signal = disconnectSignal(reply);
     const responses = services.runtime.responses;
-    const turn = await responses.prepare(principal, toCreateResponse(body, labelHeader(request.headers)), signal);
+    const turn = await responses.prepare(
+      principal,
+      toCreateResponse(body, labelHeader(request.headers)),
+      signal,
+    );
     const events = responses.run(turn, signal);
     if (!body.stream) {
       let step = await events.next();
@@ -90,7 +120,8 @@ export const createResponseRoute = defineRoute({
     }
     const sse = openSse(reply);
     // Drain to the end even after a disconnect: the runtime stores the turn as incomplete.
-    for (let step = await events.next(); !step.done; step = await events.next()) sse.write(step.value, step.value.type);
+    for (let step = await events.next(); !step.done; step = await events.next())
+      sse.write(step.value, step.value.type);
     sse.end();
     return undefined;
   },
@@ -127,7 +158,16 @@ export const responseInputItemsRoute = defineRoute({
   params: idParams,
   query: pageQuery,
   handle: async ({ params, query, principal, services }) =>
-    services.runtime.responses.inputItems(principal, params.id, { after: query.after, limit: query.limit, order: query.order }),
+    services.runtime.responses.inputItems(principal, params.id, {
+      after: query.after,
+      limit: query.limit,
+      order: query.order,
+    }),
 });
 
-export const responseRoutes = [createResponseRoute, getResponseRoute, deleteResponseRoute, responseInputItemsRoute];
+export const responseRoutes = [
+  createResponseRoute,
+  getResponseRoute,
+  deleteResponseRoute,
+  responseInputItemsRoute,
+];

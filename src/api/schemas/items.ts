@@ -32,7 +32,9 @@ const compaction = z.object({ type: z.literal('compaction'), encrypted_content: 
 /** One input item; `{role, content}` without `type` is a message, as in OpenAI's API. */
 export const inputItemSchema = z.preprocess(
   (value) =>
-    typeof value === 'object' && value !== null && !('type' in value) && 'role' in value ? { ...value, type: 'message' } : value,
+    typeof value === 'object' && value !== null && !('type' in value) && 'role' in value
+      ? { ...value, type: 'message' }
+      : value,
   z.discriminatedUnion('type', [message, functionCall, functionCallOutput, compaction], {
     error: 'must be a message, function_call, function_call_output or compaction item',
   }),
@@ -41,7 +43,9 @@ export const inputItemSchema = z.preprocess(
 type WireItem = z.output<typeof inputItemSchema>;
 
 const parts = (c: z.output<typeof content>, role: string) =>
-  typeof c === 'string' ? [{ type: role === 'assistant' ? ('output_text' as const) : ('input_text' as const), text: c }] : c;
+  typeof c === 'string'
+    ? [{ type: role === 'assistant' ? ('output_text' as const) : ('input_text' as const), text: c }]
+    : c;
 
 /** Wire item → the runtime's item (camelCase, parts normalised, label kept). */
 export function toInputItem(item: WireItem): InputItem {
@@ -50,7 +54,13 @@ export function toInputItem(item: WireItem): InputItem {
     case 'message':
       return { type: 'message', role: item.role, content: parts(item.content, item.role), ...withLabel };
     case 'function_call':
-      return { type: 'function_call', callId: item.call_id, name: item.name, arguments: item.arguments, ...withLabel };
+      return {
+        type: 'function_call',
+        callId: item.call_id,
+        name: item.name,
+        arguments: item.arguments,
+        ...withLabel,
+      };
     case 'function_call_output':
       return {
         type: 'function_call_output',

@@ -7,6 +7,7 @@ import { MemoryAudit } from '../../../test/support/crypto-fixture.js';
 import { createContentCipher } from '../../crypto/content-cipher.js';
 import { DataKeys } from '../../crypto/data-keys.js';
 import { LocalKeyProvider, defaultKekPath } from '../../crypto/local-key-provider.js';
+import { rewrapSqliteKey, sqliteKeyFor } from '../../crypto/sqlite-key.js';
 import { openStore } from '../../store/open-store.js';
 import { addDataKeyCommands } from './data-keys.js';
 
@@ -38,7 +39,8 @@ async function run(...args: string[]): Promise<string> {
 const ctx = { tenant: 't', objectId: 'o', kind: 'message', label: 'L', scope: 'user:u' };
 
 async function withCipher<T>(fn: (cipher: ReturnType<typeof createContentCipher>) => Promise<T>): Promise<T> {
-  const store = await openStore({ dataDir });
+  // Opened as the server opens it: the whole SQLite file is encrypted under the data dir's key.
+  const store = await openStore({ dataDir, sqliteKey: await sqliteKeyFor(dataDir) });
   try {
     const keys = new DataKeys({
       repo: store.dataKeys,
@@ -57,17 +59,19 @@ describe('enclave keys rotate | rewrap | retire', () => {
     expect(JSON.parse(await run('rotate'))).toEqual({ version: 2 });
     await expect(run('retire', '--below', '2')).rejects.toMatchObject({
       code: 'conflict',
-      message: expect.stringMatching(/1 data keys/),
+      message: expect.stringMatching(/SQLite key is wrapped under version 1/),
     });
     expect(JSON.parse(await run('rewrap'))).toMatchObject({ toVersion: 2, rewrapped: 1, failed: [] });
     expect(JSON.parse(await run('retire', '--below', '2'))).toEqual({ minDecryptVersion: 2, stranded: 0 });
     expect(await withCipher((c) => c.open(ctx, sealed))).toBe('before rotation');
-    expect(audit.entries.map((e) => e.type)).toEqual(['key.rotated', 'key.rewrapped', 'key.retired']);
+    expect(audit.entries.map((e) => e.type)).toEqual(['key.rotate', 'key.rewrap', 'key.retire']);
   });
 
   it('retire --force strands data on purpose; bad versions are refused', async () => {
     const sealed = await withCipher((c) => c.seal(ctx, 'old'));
     await run('rotate');
+    // Only the data keys are left behind: the SQLite file key moves to the new version first.
+    await rewrapSqliteKey(dataDir, new LocalKeyProvider(defaultKekPath(dataDir)));
     await expect(run('retire', '--below', 'two')).rejects.toMatchObject({ code: 'invalid_request' });
     expect(JSON.parse(await run('retire', '--below', '2', '--force'))).toEqual({
       minDecryptVersion: 2,

@@ -22,7 +22,11 @@ export const conversations: Migration = {
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('conversations_tenant').on('conversations').columns(['tenant_id', 'created_at']).execute();
+    await db.schema
+      .createIndex('conversations_tenant')
+      .on('conversations')
+      .columns(['tenant_id', 'created_at'])
+      .execute();
 
     await db.schema
       .createTable('items')
@@ -39,7 +43,11 @@ export const conversations: Migration = {
       .addColumn('content', 'text', (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('items_conversation').on('items').columns(['conversation_id', 'position']).execute();
+    await db.schema
+      .createIndex('items_conversation')
+      .on('items')
+      .columns(['conversation_id', 'position'])
+      .execute();
     await db.schema.createIndex('items_response').on('items').columns(['response_id']).execute();
 
     await db.schema
@@ -68,6 +76,10 @@ export const conversations: Migration = {
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('completed_at', 'bigint')
       .execute();
-    await db.schema.createIndex('responses_tenant').on('responses').columns(['tenant_id', 'created_at']).execute();
+    await db.schema
+      .createIndex('responses_tenant')
+      .on('responses')
+      .columns(['tenant_id', 'created_at'])
+      .execute();
   },
 };

@@ -40,7 +40,11 @@ export interface ConversationRepo {
    * Reserves `count` item positions and records the new high-water mark; returns the first position.
    * Call inside the transaction that inserts the items, after `getForAppend`.
    */
-  advance(scope: ReadScope, id: string, change: { count: number; highWaterLabelId: string; now: number }): Promise<number>;
+  advance(
+    scope: ReadScope,
+    id: string,
+    change: { count: number; highWaterLabelId: string; now: number },
+  ): Promise<number>;
   /** Deletes the conversation and all its items; false when it is not visible. */
   delete(scope: ReadScope, id: string): Promise<boolean>;
 }
@@ -148,8 +152,16 @@ export function conversationRepo(db: Kysely<Database>, dialect: Dialect): Conver
           .where('id', '=', id)
           .executeTakeFirst();
         if (!found) return false;
-        await tx.deleteFrom('items').where('tenant_id', '=', scope.tenantId).where('conversation_id', '=', id).execute();
-        await tx.deleteFrom('conversations').where('tenant_id', '=', scope.tenantId).where('id', '=', id).execute();
+        await tx
+          .deleteFrom('items')
+          .where('tenant_id', '=', scope.tenantId)
+          .where('conversation_id', '=', id)
+          .execute();
+        await tx
+          .deleteFrom('conversations')
+          .where('tenant_id', '=', scope.tenantId)
+          .where('id', '=', id)
+          .execute();
         return true;
       };
       return db.isTransaction ? run(db) : db.transaction().execute(run);

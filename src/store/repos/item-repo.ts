@@ -82,7 +82,12 @@ export function itemRepo(db: Kysely<Database>): ItemRepo {
         created_at: r.createdAt,
       }));
       for (let i = 0; i < rows.length; i += 50) {
-        await guarded('item', () => db.insertInto('items').values(rows.slice(i, i + 50)).execute());
+        await guarded('item', () =>
+          db
+            .insertInto('items')
+            .values(rows.slice(i, i + 50))
+            .execute(),
+        );
       }
     },
     async get(scope, id) {

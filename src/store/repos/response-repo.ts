@@ -4,7 +4,14 @@ import { guarded } from '../db-errors.js';
 import { scopeLabelIds, type ReadScope } from '../read-scope.js';
 import type { Database } from '../schema.js';
 
-export const responseStatuses = ['queued', 'in_progress', 'completed', 'failed', 'incomplete', 'cancelled'] as const;
+export const responseStatuses = [
+  'queued',
+  'in_progress',
+  'completed',
+  'failed',
+  'incomplete',
+  'cancelled',
+] as const;
 export type ResponseStatus = (typeof responseStatuses)[number];
 
 export interface ResponseRecord {
