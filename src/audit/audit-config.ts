@@ -11,6 +11,8 @@ export const auditConfigSchema = z
     checkpointIntervalMs: z.number().int().nonnegative().default(60_000),
     /** Most entries committed by one transaction. */
     maxBatch: z.number().int().min(1).max(100_000).default(4096),
+    /** Commit each batch so it survives a power cut (SQLite synchronous=FULL per batch); false: a killed process. */
+    durable: z.boolean().default(true),
     sink: z
       .discriminatedUnion('type', [
         z.object({ type: z.literal('file'), path: z.string().min(1) }).strict(),

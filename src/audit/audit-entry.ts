@@ -44,7 +44,7 @@ const jsonValue: z.ZodType<unknown> = z.lazy(() =>
 );
 
 // Detail keys that would put a secret or content in clear into a log that is kept forever and exported.
-const forbiddenDetailKey =
+export const forbiddenDetailKey =
   /^(api_?key|key|secret|password|passphrase|token|authorization|prompt|text|content|input|output)$/i;
 
 /**

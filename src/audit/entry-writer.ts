@@ -19,7 +19,7 @@ const text =
 const fieldRules: Record<string, { rule: FieldRule; required: boolean }> = {
   type: { rule: () => true, required: true }, // checked against the event-type set by the caller
   time: { rule: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0, required: true },
-  tenant: { rule: text(200), required: true },
+  tenant: { rule: text(2000), required: true },
   principal: { rule: text(300), required: true },
   onBehalfOf: { rule: text(300), required: false },
   decision: { rule: (v) => v === 'allow' || v === 'deny', required: false },
@@ -88,12 +88,14 @@ export function writeEntryFast(
   }
   if (required !== requiredCount || !types.has(entry.type as string)) return undefined;
   const detail = entry.detail as Record<string, unknown> | undefined;
-  if (detail !== undefined && Object.keys(detail).some((key) => forbiddenDetailKey.test(key))) return undefined;
+  if (detail !== undefined && Object.keys(detail).some((key) => forbiddenDetailKey.test(key)))
+    return undefined;
   let out = '';
   for (const { key, name } of fieldOrder) {
     const value = entry[key];
     if (value === undefined) continue;
-    out += (out === '' ? '{' : ',') + name + (key === 'detail' ? canonicalJson(value) : JSON.stringify(value));
+    out +=
+      (out === '' ? '{' : ',') + name + (key === 'detail' ? canonicalJson(value) : JSON.stringify(value));
   }
   return out + '}';
 }

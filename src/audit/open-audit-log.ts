@@ -34,6 +34,7 @@ export function openAuditLog(config: Config, store: Store, logger?: SinkLogger):
     sink,
     checkpointIntervalMs: settings.checkpointIntervalMs,
     maxBatch: settings.maxBatch,
+    durable: settings.durable,
     ...(logger ? { logger } : {}),
   });
   return { log, prover: createAuditProver(store.audit) };

@@ -23,6 +23,12 @@ export interface StoreAuditLogOptions {
   checkpointIntervalMs?: number;
   /** Most entries written by one transaction. */
   maxBatch?: number;
+  /**
+   * Commit every batch so that it survives a power cut (SQLite: synchronous=FULL for the batch; the store's
+   * default NORMAL only survives a killed process). Default true: the log is the evidence, and group commit
+   * shares one fsync among all appends of a batch.
+   */
+  durable?: boolean;
   logger?: WarnLogger;
   now?: () => number;
 }
@@ -54,25 +60,29 @@ export function frontierOf(head: { treeSize: number; frontier: string }): Merkle
 export function createStoreAuditLog(options: StoreAuditLogOptions): AuditLog {
   const { store, signingKey, sink } = options;
   const maxBatch = options.maxBatch ?? 4096;
+  const durable = options.durable ?? true;
   const now = options.now ?? Date.now;
   let queue: Pending[] = [];
   let draining: Promise<void> | undefined;
   let closed = false;
 
   async function commit(texts: readonly string[]): Promise<AuditEntryRow[]> {
-    return store.transaction(async (tx) => {
-      const frontier = frontierOf(await tx.audit.lockHead());
-      const createdAt = now();
-      const rows = texts.map((entry) => {
-        const index = frontier.size;
-        const leaf = leafHash(leafData(index, entry));
-        frontier.append(leaf);
-        return { index, leafHash: toHex(leaf), entry, createdAt };
-      });
-      await tx.audit.insertEntries(rows);
-      await tx.audit.setHead({ treeSize: frontier.size, frontier: JSON.stringify(frontier.toState()) });
-      return rows;
-    });
+    return store.transaction(
+      async (tx) => {
+        const frontier = frontierOf(await tx.audit.lockHead());
+        const createdAt = now();
+        const rows = texts.map((entry) => {
+          const index = frontier.size;
+          const leaf = leafHash(leafData(index, entry));
+          frontier.append(leaf);
+          return { index, leafHash: toHex(leaf), entry, createdAt };
+        });
+        await tx.audit.insertEntries(rows);
+        await tx.audit.setHead({ treeSize: frontier.size, frontier: JSON.stringify(frontier.toState()) });
+        return rows;
+      },
+      { durable },
+    );
   }
 
   async function drain(): Promise<void> {

@@ -63,7 +63,8 @@ export function createSafetyEngine(options: SafetyEngineOptions): SafetyEngine {
     // heads, trained on fewer rows, only say *which*. A category's score is capped by `unsafe`, and `unsafe`
     // is credited to the most likely category, so a generic harmful request still names a class while a
     // category head alone (many heads, each with its own false positives) cannot flag a benign text.
-    const unsafe = p[headIndex('unsafe')] ?? 0;
+    // Model outputs have their own head; a model trained before it existed has no such score.
+    const unsafe = (surface === 'output' ? p[headIndex('output')] : undefined) ?? p[headIndex('unsafe')] ?? 0;
     let top: Category | undefined;
     let topScore = -1;
     for (const c of categoryHeads) {

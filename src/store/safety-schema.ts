@@ -21,6 +21,8 @@ export interface SafetyReviewTable {
   tenant_id: string;
   verdict_id: string;
   label_id: string | null;
+  /** Who sent the text (migration 0008); null for items queued before it. */
+  requester: string | null;
   surface: string;
   text: string;
   action: string;

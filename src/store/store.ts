@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from './migrations/migration.js';
+import { durableTransaction, type TransactionOptions } from './durable-transaction.js';
 import { apiKeyRepo, type ApiKeyRepo } from './repos/api-key-repo.js';
 import { approvalRepo, type ApprovalRepo } from './repos/approval-repo.js';
 import { conversationLeaseRepo, type ConversationLeaseRepo } from './repos/conversation-lease-repo.js';
@@ -40,7 +41,7 @@ export interface Store {
   readonly conversationLeases: ConversationLeaseRepo;
   /** Safety verdicts and the human review queue (src/safety/review). */
   readonly safety: SafetyRepo;
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Store) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Closes connections; in-flight queries finish first. */
   close(): Promise<void>;
 }
@@ -60,7 +61,7 @@ function bind(
     tenants: tenantRepo(db),
     labels: labelRepo(db),
     apiKeys: apiKeyRepo(db),
-    audit: auditRepo(db),
+    audit: auditRepo(db, dialect),
     memory: memoryRepo(db),
     dataKeys: dataKeyRepo(db),
     conversations: conversationRepo(db, dialect),
@@ -72,8 +73,12 @@ function bind(
     approvals: approvalRepo(db),
     conversationLeases: conversationLeaseRepo(db),
     safety: safetyRepo(db),
-    transaction: (fn) =>
-      inTransaction ? fn(store) : db.transaction().execute((trx) => fn(bind(trx, dialect, close, true))),
+    // A nested call joins the outer transaction, whose commit decides durability.
+    transaction: (fn, options) => {
+      if (inTransaction) return fn(store);
+      const run = (trx: Kysely<Database>) => fn(bind(trx, dialect, close, true));
+      return options?.durable ? durableTransaction(db, dialect, run) : db.transaction().execute(run);
+    },
     close,
   };
   return store;

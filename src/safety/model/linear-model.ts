@@ -3,10 +3,14 @@ import type { FeatureVector } from './features.js';
 
 /**
  * Heads of the shipped model: `unsafe` (any harm, trained on every labelled row), one per harm category
- * (trained only on rows whose category is known), and `indirect` (an instruction planted in data, used on
- * untrusted surfaces only, trained at sentence level).
+ * (trained only on rows whose category is known), `indirect` (an instruction planted in data, used on
+ * untrusted surfaces only, trained at sentence level) and `output` (harmful model output, used on the
+ * `output` surface: a refusal repeats the harm words of the request, so the input head misreads outputs).
+ * `output` is last so a model saved before it existed still loads (its output surface falls back to `unsafe`).
  */
-export const modelHeads = ['unsafe', ...harmCategories, 'indirect'] as const;
+export const modelHeads = ['unsafe', ...harmCategories, 'indirect', 'output'] as const;
+/** Heads every loadable model has (the prefix of modelHeads before `output` was added). */
+export const requiredHeads = modelHeads.length - 1;
 export type ModelHead = (typeof modelHeads)[number];
 export const headIndex = (h: ModelHead): number => modelHeads.indexOf(h);
 export const categoryHeads: readonly HarmCategory[] = harmCategories;

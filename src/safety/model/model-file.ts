@@ -4,7 +4,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { EnclaveError } from '../../errors/index.js';
 import { TAXONOMY_VERSION } from '../taxonomy.js';
-import { LinearModel, modelHeads } from './linear-model.js';
+import { LinearModel, modelHeads, requiredHeads } from './linear-model.js';
 
 /** Metadata beside the weights: what the model is, what it was trained on, how it scored when it was made. */
 export const modelMetaSchema = z.object({
@@ -77,7 +77,10 @@ export function loadModel(dir: string): LoadedModel {
     );
   }
   const meta = modelMetaSchema.parse(JSON.parse(readFileSync(join(dir, META), 'utf8')));
-  if (meta.heads.join() !== modelHeads.join()) {
+  if (
+    meta.heads.length < requiredHeads ||
+    meta.heads.join() !== modelHeads.slice(0, meta.heads.length).join()
+  ) {
     throw new EnclaveError(
       'unavailable',
       `The safety model in ${dir} has heads for another taxonomy (${meta.taxonomyVersion}); retrain it.`,

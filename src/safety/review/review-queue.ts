@@ -18,6 +18,8 @@ export interface RecordVerdictInput {
   subject?: string | null;
   /** Security label of the text, so the queue shows it only to reviewers cleared for it. */
   labelId?: string | null;
+  /** Who sent the text (key id or OIDC subject), so a reviewer never decides on their own request. */
+  requester?: string | null;
   now?: number;
 }
 
@@ -52,6 +54,7 @@ export async function recordVerdict(
     tenantId: input.tenantId,
     verdictId,
     labelId: input.labelId ?? null,
+    requester: input.requester ?? null,
     surface: input.surface,
     text: input.text,
     action: input.verdict.action,

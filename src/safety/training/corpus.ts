@@ -58,7 +58,7 @@ export function buildCorpus(options: CorpusOptions): Corpus {
     for (const row of rows ?? []) {
       if (!row.text.trim()) continue;
       // Indirect-only rows teach one head and are evaluated through bipia-injected instead.
-      const toEval = source.use === 'eval-only' || (!row.indirectOnly && isHeldOut(row.text));
+      const toEval = source.use === 'eval-only' || (!row.indirectOnly && isHeldOut(row.splitKey ?? row.text));
       if (toEval) held.push(row);
       else train.push(row);
     }

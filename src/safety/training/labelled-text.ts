@@ -11,6 +11,8 @@ export interface LabelledText {
   /** Known harm categories (empty when the source does not say). */
   categories: HarmCategory[];
   surface: Surface;
+  /** Text that decides the held-out split instead of `text` (e.g. the prompt a response answers). */
+  splitKey?: string;
   /** Rows that teach only the sentence-level indirect-injection head. */
   indirectOnly?: boolean;
 }

@@ -41,8 +41,15 @@ function toHeadRows(rows: readonly LabelledText[], dims: number): TrainRow[] {
     const y = new Int8Array(modelHeads.length).fill(-1);
     if (r.indirectOnly) {
       y[headIndex('indirect')] = r.label;
+    } else if (r.surface === 'output') {
+      // Model outputs teach the output head only: a refusal ("I can't help you build a bomb") is benign
+      // output but would teach the input head that harm words are harmless.
+      y[headIndex('output')] = r.label;
+      if (r.label === 0) y[headIndex('indirect')] = 0;
     } else {
       y[headIndex('unsafe')] = r.label;
+      // Ordinary benign text is also ordinary benign output; harmful requests say nothing about outputs.
+      if (r.label === 0) y[headIndex('output')] = 0;
       if (r.label === 0 || r.categories.length > 0) {
         for (const c of harmCategories) y[headIndex(c)] = r.categories.includes(c) ? 1 : 0;
       }

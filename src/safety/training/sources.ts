@@ -4,6 +4,7 @@ import type { HarmCategory } from '../taxonomy.js';
 import { parseCsvRecords } from './csv.js';
 import { guessCategory } from './guess-category.js';
 import type { DataSource, LabelledText } from './labelled-text.js';
+import { isHeldOut } from './split.js';
 
 const read = (root: string, ...path: string[]): string | undefined => {
   const file = join(root, ...path);
@@ -220,6 +221,13 @@ export const dataSources: readonly DataSource[] = [
       return rows;
     },
   },
+  {
+    name: 'jbb-responses-refusal',
+    licence: 'Apache-2.0 (via refusal_direction)',
+    use: 'train',
+    note: "model outputs to the 70 % of JailbreakBench behaviours not held out, labelled by the repository's refusal-substring matcher (rule labels, not Llama Guard's); output head only",
+    load: (root) => jbb(root)?.refusalRows,
+  },
   ...evalOnlySources(),
 ];
 
@@ -247,7 +255,7 @@ function evalOnlySources(): DataSource[] {
       name: 'jbb-responses',
       licence: 'Apache-2.0 (via refusal_direction)',
       use: 'eval-only',
-      note: 'model outputs labelled by Llama Guard 2 (machine labels): output-surface check',
+      note: 'outputs to the 30 % of behaviours held out (split by prompt), labelled by Llama Guard 2 (machine labels): output-surface check',
       load: (root) => jbb(root)?.responses,
     },
     {
@@ -290,13 +298,23 @@ interface JbbCompletion {
   prompt: string;
   response: string;
   is_jailbreak_llamaguard2?: boolean | number;
+  is_jailbreak_substring_matching?: boolean | number;
 }
 
-function jbb(root: string): { prompts: LabelledText[]; responses: LabelledText[] } | undefined {
+/**
+ * JailbreakBench completions, split by behaviour (the prompt): responses to held-out behaviours are the
+ * output-surface evaluation (Llama Guard 2 labels); responses to the rest train the output head with the
+ * refusal-substring labels (every behaviour is harmful, so "did not refuse" approximates harmful output, and
+ * no Llama Guard output is trained on). All prompts stay evaluation-only: the input heads never see them.
+ */
+function jbb(
+  root: string,
+): { prompts: LabelledText[]; responses: LabelledText[]; refusalRows: LabelledText[] } | undefined {
   const runs = join(root, 'refusal-direction-completions', 'pipeline', 'runs');
   if (!existsSync(runs)) return undefined;
   const prompts = new Map<string, LabelledText>();
   const responses: LabelledText[] = [];
+  const refusalRows: LabelledText[] = [];
   for (const model of [
     'gemma-2b-it',
     'llama-2-7b-chat-hf',
@@ -309,7 +327,18 @@ function jbb(root: string): { prompts: LabelledText[]; responses: LabelledText[]
       if (text) {
         (JSON.parse(text) as { completions: JbbCompletion[] }).completions.forEach((c, i) => {
           prompts.set(c.prompt, harmful('jailbreakbench', `jbb:${prompts.size + 1}`, c.prompt));
-          if (c.is_jailbreak_llamaguard2 !== undefined) {
+          if (!isHeldOut(c.prompt)) {
+            if (c.is_jailbreak_substring_matching !== undefined && c.response.trim())
+              refusalRows.push({
+                source: 'jbb-responses-refusal',
+                id: `${model}:${kind}:${i}`,
+                text: c.response,
+                label: c.is_jailbreak_substring_matching ? 1 : 0,
+                categories: [],
+                surface: 'output',
+                splitKey: c.prompt,
+              });
+          } else if (c.is_jailbreak_llamaguard2 !== undefined) {
             responses.push({
               source: 'jbb-responses',
               id: `${model}:${kind}:${i}`,
@@ -323,7 +352,7 @@ function jbb(root: string): { prompts: LabelledText[]; responses: LabelledText[]
       }
     }
   }
-  return { prompts: [...prompts.values()], responses };
+  return { prompts: [...prompts.values()], responses, refusalRows };
 }
 
 function bipiaInjected(root: string): LabelledText[] | undefined {

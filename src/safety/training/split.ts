@@ -16,6 +16,11 @@ export function fnv1a(text: string): number {
 /** Share of each trainable source held out for evaluation. */
 export const HELD_OUT_PERCENT = 30;
 
+/** Share of the training rows set aside (by a differently salted hash) to calibrate per-head thresholds. */
+export const VALIDATION_PERCENT = 15;
+export const isValidation = (text: string): boolean =>
+  fnv1a('calib/1:' + normalizeForSplit(text)) % 100 < VALIDATION_PERCENT;
+
 /**
  * Deterministic held-out split by a hash of the normalised text: the same text lands on the same side in every
  * run and on every machine, and near-duplicates (case, punctuation) land together, so none leaks into training.

@@ -9,6 +9,8 @@ import { buildCorpus, type SourceSummary } from './corpus.js';
 import { evaluate, type EvalReport } from './evaluate.js';
 import type { LabelledText } from './labelled-text.js';
 import { toTrainRows } from './rows-to-features.js';
+import { isValidation } from './split.js';
+import { calibrateBiases } from '../model/calibrate.js';
 
 export interface TrainModelOptions {
   datasetsRoot: string;
@@ -47,13 +49,21 @@ export function trainModel(options: TrainModelOptions): TrainModelReport {
   const dims = options.dims ?? 1 << 17;
   const corpus = buildCorpus({ datasetsRoot: options.datasetsRoot, extraTrain: options.reviewed ?? [] });
   log(`training rows: ${corpus.train.length}; held-out evaluation rows: ${corpus.eval.length}`);
-  const rows = toTrainRows(corpus.train, dims);
-  const model = trainLinear(rows, {
+  // A validation split carved from the training rows (never from the evaluation split) sets per-head
+  // thresholds; reviewed decisions always train.
+  const fit = corpus.train.filter((r) => r.source === 'review' || !isValidation(r.splitKey ?? r.text));
+  const validation = corpus.train.filter((r) => r.source !== 'review' && isValidation(r.splitKey ?? r.text));
+  const model = trainLinear(toTrainRows(fit, dims), {
     ...defaultTrainOptions,
     dims,
     heads: modelHeads.length,
     epochs: options.epochs ?? defaultTrainOptions.epochs,
   });
+  const calibration = calibrateBiases(model, toTrainRows(validation, dims));
+  log(
+    `fit rows ${fit.length}, validation rows ${validation.length}; thresholds ` +
+      modelHeads.map((h, i) => `${h} ${calibration[i]?.threshold ?? 0.5}`).join(', '),
+  );
   const digest = createHash('sha256').update(Buffer.from(model.weights.buffer)).digest('hex').slice(0, 10);
   const version = `linear-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${digest}`;
 
@@ -65,6 +75,9 @@ export function trainModel(options: TrainModelOptions): TrainModelReport {
       trainedAt: new Date().toISOString(),
       training: {
         rows: corpus.train.length,
+        fitRows: fit.length,
+        validationRows: validation.length,
+        thresholds: Object.fromEntries(modelHeads.map((h, i) => [h, calibration[i]?.threshold ?? 0.5])),
         reviewed: options.reviewed?.length ?? 0,
         sources: corpus.sources
           .filter((s) => s.use === 'train')

@@ -6,6 +6,7 @@ import { memory } from './0005-memory.js';
 import { conversations } from './0006-conversations.js';
 import { runs } from './0007-runs.js';
 import { safety } from './0004-safety.js';
+import { safetyRequester } from './0008-safety-requester.js';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
-export const migrations: readonly Migration[] = [foundation, audit, dataKeys, memory, conversations, runs, safety];
+export const migrations: readonly Migration[] = [foundation, audit, dataKeys, memory, conversations, runs, safety, safetyRequester];

@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import { guarded } from '../db-errors.js';
+import type { Dialect } from '../migrations/migration.js';
 import type { Database } from '../schema.js';
 
 export interface AuditEntryRow {
@@ -48,6 +49,24 @@ export interface AuditRepo {
 // Rows per INSERT statement: far below SQLite's 32766 and PostgreSQL's 65535 bound parameters.
 const insertChunk = 1000;
 
+/**
+ * The multi-row INSERT of `rows` rows as SQL text, cached per row count. Appends are the audit's hot path and
+ * building the query through the query builder cost more than SQLite's own insert work, so the text is made
+ * once and only the parameters change.
+ */
+function insertSql(dialect: Dialect, rows: number, cache: Map<number, string>): string {
+  let text = cache.get(rows);
+  if (text === undefined) {
+    let n = 0;
+    const slot = () => (dialect === 'postgres' ? `$${++n}` : '?');
+    const values = Array.from({ length: rows }, () => `(${slot()}, ${slot()}, ${slot()}, ${slot()})`);
+    text = `insert into audit_entries ("index", leaf_hash, entry, created_at) values ${values.join(', ')}`;
+    if (cache.size > 64) cache.clear();
+    cache.set(rows, text);
+  }
+  return text;
+}
+
 const checkpointColumns = ['tree_size', 'root_hash', 'time', 'key_id', 'signature'] as const;
 const toCheckpoint = (r: {
   tree_size: number;
@@ -63,15 +82,23 @@ const toCheckpoint = (r: {
   signature: r.signature,
 });
 
-export function auditRepo(db: Kysely<Database>): AuditRepo {
+// The head is read and written once per batch; fixed texts skip the query builder as the INSERT does. The no-op
+// UPDATE … RETURNING is the lock (see lockHead).
+const lockHeadSql = CompiledQuery.raw(
+  'update audit_head set tree_size = tree_size where id = 1 returning tree_size, frontier',
+);
+
+export function auditRepo(db: Kysely<Database>, dialect: Dialect): AuditRepo {
+  const insertTexts = new Map<number, string>();
+  const setHeadSql =
+    dialect === 'postgres'
+      ? 'update audit_head set tree_size = $1, frontier = $2 where id = 1'
+      : 'update audit_head set tree_size = ?, frontier = ? where id = 1';
   return {
     async lockHead() {
-      const row = await db
-        .updateTable('audit_head')
-        .set((eb) => ({ tree_size: eb.ref('tree_size') }))
-        .where('id', '=', 1)
-        .returning(['tree_size', 'frontier'])
-        .executeTakeFirstOrThrow();
+      const { rows } = await db.executeQuery<{ tree_size: number | string; frontier: string }>(lockHeadSql);
+      const row = rows[0];
+      if (!row) throw new Error('the audit_head row is missing');
       return { treeSize: Number(row.tree_size), frontier: row.frontier };
     },
     async head() {
@@ -83,21 +110,15 @@ export function auditRepo(db: Kysely<Database>): AuditRepo {
       return { treeSize: Number(row.tree_size), frontier: row.frontier };
     },
     async setHead(head) {
-      await db
-        .updateTable('audit_head')
-        .set({ tree_size: head.treeSize, frontier: head.frontier })
-        .where('id', '=', 1)
-        .execute();
+      await db.executeQuery(CompiledQuery.raw(setHeadSql, [head.treeSize, head.frontier]));
     },
     async insertEntries(rows) {
       for (let i = 0; i < rows.length; i += insertChunk) {
-        const values = rows.slice(i, i + insertChunk).map((r) => ({
-          index: r.index,
-          leaf_hash: r.leafHash,
-          entry: r.entry,
-          created_at: r.createdAt,
-        }));
-        await guarded('audit entry', () => db.insertInto('audit_entries').values(values).execute());
+        const chunk = rows.slice(i, i + insertChunk);
+        const parameters: unknown[] = [];
+        for (const r of chunk) parameters.push(r.index, r.leafHash, r.entry, r.createdAt);
+        const query = CompiledQuery.raw(insertSql(dialect, chunk.length, insertTexts), parameters);
+        await guarded('audit entry', () => db.executeQuery(query));
       }
     },
     async entries(from, limit) {

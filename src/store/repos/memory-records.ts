@@ -220,6 +220,8 @@ export function recordQueries(db: Kysely<Database>) {
      * Okapi BM25 over the weighted term table, computed in SQL so only the top `limit` leave the
      * database. Collection statistics (N, avgdl, df) are taken over what the reader may see, so a
      * hidden record cannot even shift a visible record's score.
+     * UNFINISHED: p95 misses the 10 ms target at 10k records (docs/benchmarks.md, "Memory"); denormalise the
+     * filter columns and doc_len onto memory_terms so this becomes an index-only scan.
      */
     async searchBm25(
       reader: MemoryReader,

@@ -26,6 +26,8 @@ export interface SafetyReviewRecord {
   tenantId: string;
   verdictId: string;
   labelId: string | null;
+  /** Who sent the text (key id or OIDC subject); a reviewer may not decide their own request. */
+  requester: string | null;
   surface: string;
   text: string;
   action: string;
@@ -56,7 +58,13 @@ export interface SafetyRepo {
   /** A tenant's queue, oldest first; `labelIds` limits it to items the reader may see. */
   listReviews(
     tenantId: string,
-    filter?: { status?: ReviewStatus; labelIds?: readonly string[]; limit?: number },
+    filter?: {
+      status?: ReviewStatus;
+      labelIds?: readonly string[];
+      limit?: number;
+      /** Keyset cursor: items after this one in queue order (created_at, id). */
+      after?: { createdAt: number; id: string };
+    },
   ): Promise<SafetyReviewRecord[]>;
   /** Decides a pending item; false when it does not exist or was already decided (first reviewer wins). */
   decideReview(tenantId: string, id: string, decision: ReviewDecision): Promise<boolean>;
@@ -69,6 +77,7 @@ const reviewRecord = (r: Selectable<SafetyReviewTable>): SafetyReviewRecord => (
   tenantId: r.tenant_id,
   verdictId: r.verdict_id,
   labelId: r.label_id,
+  requester: r.requester,
   surface: r.surface,
   text: r.text,
   action: r.action,
@@ -137,6 +146,7 @@ export function safetyRepo(db: Kysely<Database>): SafetyRepo {
             tenant_id: v.tenantId,
             verdict_id: v.verdictId,
             label_id: v.labelId,
+            requester: v.requester,
             surface: v.surface,
             text: v.text,
             action: v.action,
@@ -163,6 +173,14 @@ export function safetyRepo(db: Kysely<Database>): SafetyRepo {
     async listReviews(tenantId, filter = {}) {
       let q = db.selectFrom('safety_reviews').selectAll().where('tenant_id', '=', tenantId);
       if (filter.status) q = q.where('status', '=', filter.status);
+      const after = filter.after;
+      if (after)
+        q = q.where((eb) =>
+          eb.or([
+            eb('created_at', '>', after.createdAt),
+            eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
+          ]),
+        );
       if (filter.labelIds) {
         const ids = [...filter.labelIds];
         q =
