@@ -53,6 +53,7 @@ export async function buildServer(
     const principal = await authenticate(services, request.headers.authorization, {
       requestId: request.id,
       route: `${request.method} ${request.routeOptions.url ?? ''}`,
+      onBehalfOf: onBehalfOfHeader(request.headers['enclave-on-behalf-of']),
     });
     if (!auth.includes(principal.role)) {
       throw new EnclaveError(
@@ -94,3 +95,7 @@ export async function buildServer(
   }
   return app;
 }
+
+/** Repeating the header is refused (an empty credential never verifies) rather than picking one of them. */
+const onBehalfOfHeader = (value: string | string[] | undefined): string | undefined =>
+  value === undefined ? undefined : typeof value === 'string' ? value : '';

@@ -13,6 +13,11 @@ export const auditConfigSchema = z
     maxBatch: z.number().int().min(1).max(100_000).default(4096),
     /** Commit each batch so it survives a power cut (SQLite synchronous=FULL per batch); false: a killed process. */
     durable: z.boolean().default(true),
+    /**
+     * Opt-in: entries about content may carry it sealed (`detail.contentSealed`, see audit-content.ts) beside its
+     * hash. Off by default: the log then holds hashes only, never prompt text.
+     */
+    storeContent: z.boolean().default(false),
     sink: z
       .discriminatedUnion('type', [
         z.object({ type: z.literal('file'), path: z.string().min(1) }).strict(),

@@ -19,7 +19,7 @@ const text =
 const fieldRules: Record<string, { rule: FieldRule; required: boolean }> = {
   type: { rule: () => true, required: true }, // checked against the event-type set by the caller
   time: { rule: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0, required: true },
-  tenant: { rule: text(2000), required: true },
+  tenant: { rule: text(200), required: true },
   principal: { rule: text(300), required: true },
   onBehalfOf: { rule: text(300), required: false },
   decision: { rule: (v) => v === 'allow' || v === 'deny', required: false },

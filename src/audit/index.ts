@@ -1,3 +1,5 @@
+export { auditContent, auditContentScope } from './audit-content.js';
+export type { AuditContentDetail, AuditContentServices, AuditContentTarget } from './audit-content.js';
 export { auditEntrySchema, auditEventTypes, canonicalEntry, promptSha256 } from './audit-entry.js';
 export type { AuditEntry, AuditEventType } from './audit-entry.js';
 export type { AppendReceipt, AuditLog } from './audit-log.js';
@@ -6,6 +8,8 @@ export type { AuditProver, ConsistencyProofResult, InclusionProofResult } from '
 export { createFileSink, createHttpSink } from './audit-sink.js';
 export type { AuditSink } from './audit-sink.js';
 export { canonicalJson } from './canonical-json.js';
+export { entryPage } from './entry-page.js';
+export type { EntryPage, ExportedEntry } from './entry-page.js';
 export type { SignedCheckpoint } from './checkpoint.js';
 export { exportLog } from './export-log.js';
 export { verifyConsistency, verifyInclusion } from './merkle-verify.js';

@@ -60,6 +60,10 @@ export function frontierOf(head: { treeSize: number; frontier: string }): Merkle
 export function createStoreAuditLog(options: StoreAuditLogOptions): AuditLog {
   const { store, signingKey, sink } = options;
   const maxBatch = options.maxBatch ?? 4096;
+  // UNFINISHED: with `durable` the batch's fsync runs on the main thread (better-sqlite3 is synchronous), so 64
+  // writers that each await their append reach ~40k appends/s on a quiet machine, not the 50k target. The next
+  // step is a pipelined flush: commit with NORMAL, fsync the WAL off the main thread and resolve the batch after
+  // it, while the next batch commits (see docs/benchmarks.md, "Audit").
   const durable = options.durable ?? true;
   const now = options.now ?? Date.now;
   let queue: Pending[] = [];

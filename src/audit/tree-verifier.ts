@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { leafData } from './audit-entry.js';
 import { checkpointSignatureFailure, type SignedCheckpoint } from './checkpoint.js';
 import { MerkleFrontier } from './merkle-frontier.js';
-import { leafHash, toHex } from './merkle-hash.js';
+import { leafHashHex, toHex } from './merkle-hash.js';
 
 export interface VerifyReport {
   ok: boolean;
@@ -55,12 +55,13 @@ export class TreeVerifier {
       };
       return false;
     }
-    const leaf = leafHash(leafData(index, entryText));
-    if (toHex(leaf) !== storedLeafHash) {
+    // Hex in, hex compared: one digest and one string per entry on a path run for every entry of the log.
+    const leaf = leafHashHex(leafData(index, entryText));
+    if (leaf !== storedLeafHash) {
       this.fault = { index, problem: `entry ${index} does not match its leaf hash` };
       return false;
     }
-    this.frontier.append(leaf);
+    this.frontier.append(Buffer.from(leaf, 'hex'));
     this.checkDue();
     return this.fault === undefined;
   }

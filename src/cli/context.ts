@@ -24,7 +24,7 @@ export async function withServices<T>(
   action: (services: Services) => Promise<T>,
 ): Promise<T> {
   const config = configFrom(command);
-  const services = await createServices(config, { logger: createLogger('warn') });
+  const services = await createServices(config, { logger: createLogger('warn'), runWorkers: false });
   try {
     return await action(services);
   } finally {

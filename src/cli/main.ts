@@ -6,6 +6,7 @@ import { keysCommand } from './commands/keys.js';
 import { memoryCommand } from './commands/memory.js';
 import { safetyCommand } from './commands/safety.js';
 import { serveCommand } from './commands/serve.js';
+import { usersCommand } from './commands/users.js';
 
 const program = new Command('enclave')
   .description('Enclave: a secure stateful runtime for AI models.')
@@ -22,7 +23,8 @@ const program = new Command('enclave')
   .addCommand(memoryCommand())
   .addCommand(keysCommand())
   .addCommand(auditCommand())
-  .addCommand(safetyCommand());
+  .addCommand(safetyCommand())
+  .addCommand(usersCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // One clear line, no stack: the cause is something the operator can fix (flags, database, input).

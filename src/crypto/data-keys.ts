@@ -47,18 +47,51 @@ export class DataKeys {
   /** (tenant, scope, generation) → key id of the writing key, so a seal needs no query when warm. */
   private readonly writing = new Map<string, string>();
 
-  constructor(private readonly options: DataKeysOptions) {
+  /**
+   * `parent` is set for a transaction view (`withinTransaction`): it reads through to the parent's
+   * memory but keeps what it learns to itself until `publish`, so a key created in a transaction that
+   * rolls back is never used by anyone else.
+   */
+  constructor(
+    private readonly options: DataKeysOptions,
+    private readonly parent?: DataKeys,
+  ) {
     this.repo = options.repo;
     this.provider = options.provider;
     this.cache = new DekCache(options.cacheSize ?? 1024, options.cacheTtlMs ?? 5 * 60_000);
+  }
+
+  /**
+   * Keys for use inside one database transaction, reading and creating data keys through that
+   * transaction's repo (on SQLite a query outside it would wait for it forever). Call `publish` after
+   * the commit to share the keys it made or unwrapped; drop the view when the transaction fails.
+   */
+  withinTransaction(repo: DataKeyRepo): { keys: DataKeys; publish(): void } {
+    const view = new DataKeys({ ...this.options, repo }, this);
+    return { keys: view, publish: () => view.publishTo(this) };
+  }
+
+  private cached(id: string): CachedKey | undefined {
+    return this.cache.get(id) ?? this.parent?.cached(id);
+  }
+
+  private writingId(slot: string): string | undefined {
+    return this.writing.get(slot) ?? this.parent?.writingId(slot);
+  }
+
+  private publishTo(target: DataKeys): void {
+    for (const [id, value] of this.cache.entries()) target.cache.set(id, value);
+    for (const [slot, id] of this.writing) target.writing.set(slot, id);
+    this.cache.clear();
+    this.writing.clear();
   }
 
   /** The key new content of this scope is sealed with (created on first use). */
   async forWriting(tenant: string, scope: string): Promise<WritingKey> {
     const generation = await this.provider.currentVersion();
     const slot = `${tenant}\u0000${scope}\u0000${generation}`;
-    const knownId = this.writing.get(slot);
-    const known = knownId === undefined ? undefined : this.cache.get(knownId);
+    const knownId = this.writingId(slot);
+    const known = knownId === undefined ? undefined : this.cached(knownId);
     if (knownId !== undefined && known) return { id: knownId, generation, key: known.key };
     validScope(scope);
     let record = await this.repo.forGeneration(tenant, scope, generation);
@@ -87,7 +120,7 @@ export class DataKeys {
 
   /** The key with this id, if it belongs to this tenant and scope and is neither shredded nor retired. */
   async forReading(tenant: string, scope: string, keyId: string): Promise<Buffer> {
-    const cached = this.cache.get(keyId);
+    const cached = this.cached(keyId);
     if (cached) {
       // Another tenant's key answers exactly like a missing one: no probing across tenants.
       if (cached.tenant !== tenant) throw missingKey(keyId);
@@ -110,7 +143,7 @@ export class DataKeys {
   }
 
   private async unwrapRecord(record: DataKeyRecord): Promise<Buffer> {
-    const cached = this.cache.get(record.id);
+    const cached = this.cached(record.id);
     if (cached) return cached.key;
     if (record.provider !== this.provider.name) {
       throw new EnclaveError(

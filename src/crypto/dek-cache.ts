@@ -11,7 +11,7 @@ export interface CachedKey {
  * Evicted keys are not zeroed: a seal that already holds the buffer must not encrypt under zeros.
  */
 export class DekCache {
-  private readonly entries = new Map<string, { value: CachedKey; expires: number }>();
+  private readonly slots = new Map<string, { value: CachedKey; expires: number }>();
 
   constructor(
     private readonly max = 1024,
@@ -20,36 +20,42 @@ export class DekCache {
   ) {}
 
   get(id: string): CachedKey | undefined {
-    const entry = this.entries.get(id);
+    const entry = this.slots.get(id);
     if (!entry) return undefined;
     if (entry.expires <= this.now()) {
       this.delete(id);
       return undefined;
     }
     // Re-insert to mark it most recently used (Map keeps insertion order).
-    this.entries.delete(id);
-    this.entries.set(id, entry);
+    this.slots.delete(id);
+    this.slots.set(id, entry);
     return entry.value;
   }
 
   set(id: string, value: CachedKey): void {
-    this.entries.delete(id);
-    this.entries.set(id, { value, expires: this.now() + this.ttlMs });
-    while (this.entries.size > this.max) {
-      const oldest = this.entries.keys().next().value as string;
+    this.slots.delete(id);
+    this.slots.set(id, { value, expires: this.now() + this.ttlMs });
+    while (this.slots.size > this.max) {
+      const oldest = this.slots.keys().next().value as string;
       this.delete(oldest);
     }
   }
 
+  /** The live entries (for publishing a transaction's keys to the shared cache). */
+  *entries(): IterableIterator<[string, CachedKey]> {
+    const now = this.now();
+    for (const [id, entry] of this.slots) if (entry.expires > now) yield [id, entry.value];
+  }
+
   delete(id: string): void {
-    this.entries.delete(id);
+    this.slots.delete(id);
   }
 
   clear(): void {
-    for (const id of [...this.entries.keys()]) this.delete(id);
+    for (const id of [...this.slots.keys()]) this.delete(id);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.slots.size;
   }
 }

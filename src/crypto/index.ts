@@ -17,3 +17,6 @@ export {
 export { defaultKekPath, LocalKeyProvider } from './local-key-provider.js';
 export { isSealed } from './sealed-format.js';
 export { rewrapSqliteKey, sqliteKeyFor, sqliteKeyPath, sqliteKeyVersion } from './sqlite-key.js';
+export { conversationScope, itemScope, responseScope, userScope } from './content-scopes.js';
+export { sealContent } from './sealed-store.js';
+export { eraseUser, type ErasureReport } from './erase-user.js';

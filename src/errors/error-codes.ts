@@ -11,6 +11,8 @@ export const errorCodes = {
   label_denied: { status: 403, type: 'permission_error' },
   not_accredited: { status: 403, type: 'permission_error' },
   safety_blocked: { status: 403, type: 'content_policy_violation' },
+  /** A red-line request held until a reviewer decides (see docs/safety.md, "Where it runs"). */
+  safety_held: { status: 403, type: 'content_policy_violation' },
   not_found: { status: 404, type: 'invalid_request_error' },
   conflict: { status: 409, type: 'invalid_request_error' },
   already_exists: { status: 409, type: 'invalid_request_error' },

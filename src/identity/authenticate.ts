@@ -2,6 +2,7 @@ import type { Services } from '../app/services.js';
 import { isEnclaveError } from '../errors/index.js';
 import { canonicalLabel, UNCLASSIFIED } from '../labels/index.js';
 import { unauthenticated, verifyApiKey } from './api-keys.js';
+import { actOnBehalfOf } from './on-behalf-of.js';
 import type { Principal } from './principal.js';
 
 /** Three base64url segments: a JWT, verified as an OIDC token; anything else is an API key. */
@@ -10,6 +11,8 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 export interface AuthContext {
   requestId: string;
   route: string;
+  /** The `Enclave-On-Behalf-Of` header: the credential of the user an agent acts for (on-behalf-of.ts). */
+  onBehalfOf?: string | undefined;
 }
 
 /**
@@ -23,11 +26,9 @@ export async function authenticate(
   context: AuthContext,
 ): Promise<Principal> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  const token = match?.[1];
-  let outcome: { principal: Principal } | { denied: string; tenant?: string };
-  if (!token) outcome = { denied: 'missing' };
-  else if (JWT_SHAPE.test(token) && services.oidc) outcome = await verifyOidc(services, token);
-  else outcome = await verifyApiKey(services.store, services.serverSecret, token);
+  let outcome = await verifyToken(services, match?.[1]);
+  if ('principal' in outcome && context.onBehalfOf !== undefined)
+    outcome = await delegate(services, outcome.principal, context.onBehalfOf);
 
   const label = canonicalLabel(UNCLASSIFIED);
   const detail = { requestId: context.requestId, route: context.route };
@@ -36,7 +37,7 @@ export async function authenticate(
       type: 'auth.denied',
       time: Date.now(),
       tenant: outcome.tenant ?? '-',
-      principal: 'anonymous',
+      principal: outcome.agent ?? 'anonymous',
       decision: 'deny',
       rule: `auth.${outcome.denied}`,
       label,
@@ -50,12 +51,34 @@ export async function authenticate(
     time: Date.now(),
     tenant: principal.tenantId,
     principal: principal.subject,
+    ...(principal.onBehalfOf !== undefined ? { onBehalfOf: principal.onBehalfOf } : {}),
     decision: 'allow',
-    rule: `auth.${principal.via}`,
+    rule: `auth.${principal.via}${principal.onBehalfOf !== undefined ? '.on_behalf_of' : ''}`,
     label,
     detail,
   });
   return principal;
+}
+
+type Outcome = { principal: Principal } | { denied: string; tenant?: string; agent?: string };
+
+async function verifyToken(services: Services, token: string | undefined): Promise<Outcome> {
+  if (!token) return { denied: 'missing' };
+  if (JWT_SHAPE.test(token) && services.oidc) return verifyOidc(services, token);
+  return verifyApiKey(services.store, services.serverSecret, token);
+}
+
+/** The user's credential, verified like the agent's; the request then runs with the intersection. */
+async function delegate(services: Services, agent: Principal, header: string): Promise<Outcome> {
+  const user = await verifyToken(services, /^(?:Bearer\s+)?(\S+)\s*$/i.exec(header)?.[1]);
+  const refused = (why: string): Outcome => ({
+    denied: `on_behalf_of.${why}`,
+    tenant: agent.tenantId,
+    agent: agent.subject,
+  });
+  if ('denied' in user) return refused(user.denied);
+  const acting = actOnBehalfOf(agent, user.principal);
+  return 'denied' in acting ? refused(acting.denied) : acting;
 }
 
 async function verifyOidc(

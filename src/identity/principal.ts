@@ -16,4 +16,9 @@ export interface Principal {
   clearance: string;
   authorizations: readonly string[];
   via: 'api_key' | 'oidc';
+  /**
+   * Set when an agent acts for a user (`Enclave-On-Behalf-Of`, see on-behalf-of.ts): the user's subject
+   * (`key:<id>` or `oidc:<sub>`). `clearance` and `authorizations` are then already the intersection of both.
+   */
+  onBehalfOf?: string;
 }

@@ -1,6 +1,7 @@
 /** Long-term memory: what the runtime, API and CLI use (see docs/memory.md). */
 export {
   createMemoryService,
+  recordTurns,
   type MemoryService,
   type MemoryServiceOptions,
   type TurnInput,

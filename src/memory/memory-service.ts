@@ -1,5 +1,11 @@
 import type { Store } from '../store/store.js';
-import type { ForgetReceipt, ForgetTarget, OwnerKey, SourceRow } from '../store/repos/memory-repo.js';
+import type {
+  ForgetReceipt,
+  ForgetTarget,
+  MemoryRepo,
+  OwnerKey,
+  SourceRow,
+} from '../store/repos/memory-repo.js';
 import type { Embedder } from './embedder.js';
 import type { MemoryExtractor } from './extract/extractor.js';
 import { formatDay } from './extract/relative-date.js';
@@ -17,6 +23,42 @@ export interface TurnInput {
   text: string;
   /** Epoch ms the turn was said; absent = now. */
   occurredAt?: number | undefined;
+  /** The conversation item the turn is stored as (runtime turns: the same as `id`). */
+  itemId?: string | undefined;
+  /** The turn's own label id; absent = the label given for the whole batch. */
+  labelId?: string | undefined;
+}
+
+/**
+ * Records stored turns for memory and queues their extraction: only cheap inserts, so the runtime can call
+ * it with the transaction's repo (`tx.memory`) and the turn and its extraction job commit together
+ * (durable: a crash after the commit leaves a pending job, never a turn memory missed).
+ */
+export async function recordTurns(
+  repo: MemoryRepo,
+  owner: OwnerKey,
+  conversationId: string,
+  turns: readonly TurnInput[],
+  labelId: string,
+  now: number,
+): Promise<{ added: number; skipped: number }> {
+  let seq = await repo.sources.nextSeq(owner);
+  const rows: SourceRow[] = turns.map((t) => ({
+    key: newId('msrc'),
+    conversationId,
+    session: t.session,
+    turnId: t.id,
+    seq: seq++,
+    speaker: t.speaker,
+    text: t.text,
+    labelId: t.labelId ?? labelId,
+    occurredAt: t.occurredAt ?? now,
+    extractedAt: null,
+    itemId: t.itemId ?? null,
+  }));
+  const added = await repo.sources.add(owner, rows, now);
+  if (added.length) await repo.queue.enqueue(newId('memjob'), owner, conversationId, now);
+  return { added: added.length, skipped: turns.length - added.length };
 }
 
 export interface MemoryServiceOptions {
@@ -48,10 +90,46 @@ export function createMemoryService(options: MemoryServiceOptions) {
   const recall = recaller({ repo, embedder: options.embedder, now });
   const episodeId = (source: SourceRow): string => `ep_${source.key}`;
 
-  /** (Re)computes a turn's episode terms from its same-session neighbours. */
-  async function neighbours(owner: OwnerKey, s: SourceRow): Promise<SourceRow[]> {
-    const window = await repo.sources.window(owner, s.conversationId, s.session, s.seq - 1, s.seq + 1);
-    return window.filter((w) => w.key !== s.key);
+  const neighbours = (owner: OwnerKey, s: SourceRow): Promise<SourceRow[]> => repo.sources.adjacent(owner, s);
+
+  /**
+   * Makes each turn of a batch a searchable episode (through the safety screen), indexed with its
+   * neighbours; the turn stored before the batch gains a neighbour, so its episode is re-indexed.
+   * Idempotent per turn, so a retried job does not index a turn twice.
+   */
+  async function indexEpisodes(owner: OwnerKey, conversationId: string, batch: readonly SourceRow[]) {
+    const outcomes: WriteOutcome[] = [];
+    const readerOf = (s: SourceRow) => ({
+      scope: { tenantId: owner.tenantId, labelIds: [s.labelId] },
+      ...owner,
+    });
+    for (const s of batch) {
+      if ((await repo.records.get(readerOf(s), [episodeId(s)])).length) continue;
+      outcomes.push(
+        await writer.write({
+          id: episodeId(s),
+          owner,
+          kind: 'episode',
+          text: `${s.speaker}: ${s.text}`,
+          conversationId,
+          validFrom: s.occurredAt,
+          sources: [s],
+          terms: episodeTerms(s, await neighbours(owner, s)),
+        }),
+      );
+    }
+    const first = batch[0];
+    const before = first
+      ? (await neighbours(owner, first)).find((n) => n.seq < first.seq && n.extractedAt !== null)
+      : undefined;
+    // A quarantined turn has no episode to re-index.
+    if (before && (await repo.records.get(readerOf(before), [episodeId(before)])).length)
+      await repo.records.reindex(
+        owner.tenantId,
+        episodeId(before),
+        episodeTerms(before, await neighbours(owner, before)),
+      );
+    return outcomes;
   }
 
   async function runExtraction(owner: OwnerKey, conversationId: string): Promise<WriteOutcome[]> {
@@ -59,8 +137,15 @@ export function createMemoryService(options: MemoryServiceOptions) {
     for (;;) {
       const batch = await repo.sources.unextracted(owner, conversationId, EXTRACT_BATCH);
       if (batch.length === 0) return outcomes;
+      outcomes.push(...(await indexEpisodes(owner, conversationId, batch)));
       const drafts = await options.extractor.extract(
-        batch.map((s) => ({ id: s.turnId, speaker: s.speaker, text: s.text, occurredAt: s.occurredAt })),
+        batch.map((s) => ({
+          id: s.turnId,
+          speaker: s.speaker,
+          text: s.text,
+          occurredAt: s.occurredAt,
+          labelId: s.labelId,
+        })),
       );
       const bySession = new Map<string, { texts: string[]; sources: SourceRow[] }>();
       for (const draft of drafts) {
@@ -108,58 +193,12 @@ export function createMemoryService(options: MemoryServiceOptions) {
 
   return {
     /**
-     * Stores turns as the owner's conversation history (idempotent per turn id), makes each one a
-     * searchable episode (through the safety screen) and queues background extraction.
+     * Records turns for memory (idempotent per turn id) and queues their extraction; episodes and
+     * extracted records are written by the extraction job (`drainJobs`).
      */
     async importTurns(owner: OwnerKey, conversationId: string, turns: readonly TurnInput[], labelId: string) {
       await options.store.tenants.ensure(owner.tenantId);
-      let seq = await repo.sources.nextSeq(owner);
-      const rows: SourceRow[] = turns.map((t) => ({
-        key: newId('msrc'),
-        conversationId,
-        session: t.session,
-        turnId: t.id,
-        seq: seq++,
-        speaker: t.speaker,
-        text: t.text,
-        labelId,
-        occurredAt: t.occurredAt ?? now(),
-        extractedAt: null,
-      }));
-      const added = await repo.sources.add(owner, rows, now());
-      for (const s of added) {
-        const near = await neighbours(owner, s);
-        await writer.write({
-          id: episodeId(s),
-          owner,
-          kind: 'episode',
-          text: `${s.speaker}: ${s.text}`,
-          conversationId,
-          validFrom: s.occurredAt,
-          sources: [s],
-          terms: episodeTerms(s, near),
-        });
-      }
-      // The turn stored before this batch gains a new neighbour: re-index its episode.
-      const first = added[0];
-      const before = first
-        ? (await neighbours(owner, first)).find((n) => n.seq === first.seq - 1)
-        : undefined;
-      if (before) {
-        const ep = episodeId(before);
-        const reader = { scope: { tenantId: owner.tenantId, labelIds: [before.labelId] }, ...owner };
-        // A quarantined turn has no episode to re-index.
-        const [existing] = await repo.records.get(reader, [ep]);
-        if (existing) {
-          await repo.records.reindex(
-            owner.tenantId,
-            ep,
-            episodeTerms(before, await neighbours(owner, before)),
-          );
-        }
-      }
-      if (added.length) await repo.queue.enqueue(newId('memjob'), owner, conversationId, now());
-      return { added: added.length, skipped: turns.length - added.length };
+      return recordTurns(repo, owner, conversationId, turns, labelId, now());
     },
 
     runExtraction,
@@ -183,6 +222,9 @@ export function createMemoryService(options: MemoryServiceOptions) {
       }
       return { done, failed };
     },
+
+    /** Jobs a crashed worker left running become due again (called once when a worker starts). */
+    requeueStale: () => repo.queue.requeueStale(),
 
     write: writer.write,
 

@@ -73,7 +73,9 @@ export function memoryWriter(deps: WriterDeps) {
       const labelId = await labelOf(input);
       const sourceIds = [...new Set(input.sources.map((s) => s.turnId))];
       const sourceKeys = input.sources.map((s) => s.key);
-      const verdict = deps.screen ? await deps.screen(input.text) : { quarantine: false, reason: '' };
+      const verdict = deps.screen
+        ? await deps.screen(input.text, input.owner.tenantId)
+        : { quarantine: false, reason: '' };
       if (verdict.quarantine) {
         const id = newId('memq');
         await deps.repo.queue.quarantine({

@@ -5,4 +5,4 @@ export interface ScreenVerdict {
 }
 
 /** Injected seam: every memory write (turn episodes, extracted and created records) passes it. */
-export type ScreenMemory = (text: string) => Promise<ScreenVerdict> | ScreenVerdict;
+export type ScreenMemory = (text: string, tenantId: string) => Promise<ScreenVerdict> | ScreenVerdict;

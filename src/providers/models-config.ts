@@ -14,6 +14,10 @@ const accreditationSchema = z
     /** Highest canonical label the endpoint may receive, e.g. "SECRET". */
     label: z.string().min(1).optional(),
     compartments: z.array(z.string().min(1)).default([]),
+    /** Nations operating the endpoint (REL TO countries, FVEY etc. allowed); absent: a U.S. system. */
+    releasableTo: z.array(z.string().regex(/^[A-Z]{3,4}$/, 'a trigraph or tetragraph')).optional(),
+    /** Need-to-know tokens the endpoint is accredited for (a label's access expression must be satisfied). */
+    authorizations: z.array(z.string().min(1)).optional(),
   })
   .strict();
 

@@ -9,20 +9,26 @@ export interface WriterOptions {
   ttlMs?: number;
 }
 
+/** A held single-writer lease; `release` is idempotent and never throws. */
+export interface ConversationWriter {
+  readonly lease: ConversationLease;
+  release(): Promise<void>;
+}
+
 /**
- * Runs `fn` as the only writer of a conversation. Concurrent turns on one conversation serialize: the
- * second waits (bounded by `waitMs`) for the first to finish, then runs on top of its history; when the
- * wait runs out it gets `conflict` (409). Writes inside `fn` must call
+ * Takes the single-writer lease of a conversation. Concurrent turns on one conversation serialize: the
+ * second waits (bounded by `waitMs`, default 30 s) for the first to release, then runs on top of its
+ * history; when the wait runs out it gets `conflict` (409). The lease is renewed until released, so only
+ * a dead holder's lease runs out. Writes under it must call
  * `store.conversationLeases.assertFence(conversationId, lease.token)` in their transaction, so a holder
  * that stalled past its lease (and was replaced) can never append to the history.
  */
-export async function withConversationWriter<T>(
+export async function acquireConversationWriter(
   store: Store,
   conversationId: string,
   holder: string,
-  fn: (lease: ConversationLease) => Promise<T>,
   options: WriterOptions = {},
-): Promise<T> {
+): Promise<ConversationWriter> {
   const waitMs = options.waitMs ?? 30_000;
   const ttlMs = options.ttlMs ?? 30_000;
   const deadline = Date.now() + waitMs;
@@ -46,10 +52,30 @@ export async function withConversationWriter<T>(
     ttlMs / 3,
   );
   renew.unref();
+  let released = false;
+  return {
+    lease: held,
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(renew);
+      await store.conversationLeases.release(held).catch(() => undefined);
+    },
+  };
+}
+
+/** Runs `fn` as the only writer of a conversation (see `acquireConversationWriter`). */
+export async function withConversationWriter<T>(
+  store: Store,
+  conversationId: string,
+  holder: string,
+  fn: (lease: ConversationLease) => Promise<T>,
+  options: WriterOptions = {},
+): Promise<T> {
+  const writer = await acquireConversationWriter(store, conversationId, holder, options);
   try {
-    return await fn(held);
+    return await fn(writer.lease);
   } finally {
-    clearInterval(renew);
-    await store.conversationLeases.release(held).catch(() => undefined);
+    await writer.release();
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { McpCallItem, McpListToolsItem } from '../tools/mcp/mcp-items.js';
 import type { McpToolset } from '../tools/mcp/mcp-toolset.js';
-import type { AuditAppender, RunContext } from './run-context.js';
+import type { ApprovalOutcome, AuditAppender, RunContext } from './run-context.js';
 
 const itemId = (prefix: string, key: string) =>
   `${prefix}_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
@@ -63,30 +63,59 @@ export async function mcpCallStep(
 ): Promise<McpCallItem> {
   let approvalId: string | null = null;
   if (toolset.needsApproval(call.serverLabel, call.name)) {
-    const outcome = await ctx.approval({
-      source: 'mcp',
-      serverLabel: call.serverLabel,
-      toolName: call.name,
-      arguments: call.arguments,
-      reason: null,
-      label: call.contextLabel,
-    });
+    const outcome = await mcpApprovalStep(ctx, call, 'mcp', null);
     approvalId = outcome.approvalId;
-    if (!outcome.approved) {
-      return {
-        type: 'mcp_call',
-        id: itemId('mcp', `${ctx.run.id}:${approvalId}`),
-        server_label: call.serverLabel,
-        name: call.name,
-        arguments: call.arguments,
-        output: null,
-        error: `The call was rejected by ${outcome.decidedBy ?? 'a reviewer'}${outcome.reason ? `: ${outcome.reason}` : ''}.`,
-        approval_request_id: approvalId,
-        status: 'failed',
-        label: call.contextLabel,
-      };
-    }
+    if (!outcome.approved) return rejectedMcpCall(ctx, call, outcome);
   }
+  return mcpExecuteStep(ctx, toolset, call, approvalId, audit);
+}
+
+/** The approval gate of one call (an `approval_wait` step): parks the run until someone decides. */
+export function mcpApprovalStep(
+  ctx: RunContext,
+  call: McpCallRequest,
+  source: 'mcp' | 'safety' | 'policy',
+  reason: string | null,
+): Promise<ApprovalOutcome> {
+  return ctx.approval({
+    source,
+    serverLabel: call.serverLabel,
+    toolName: call.name,
+    arguments: call.arguments,
+    reason,
+    label: call.contextLabel,
+  });
+}
+
+/** The `mcp_call` item of a call a human rejected: it never reached the server. */
+export function rejectedMcpCall(
+  ctx: RunContext,
+  call: McpCallRequest,
+  outcome: ApprovalOutcome,
+): McpCallItem {
+  return {
+    type: 'mcp_call',
+    id: itemId('mcp', `${ctx.run.id}:${outcome.approvalId}`),
+    server_label: call.serverLabel,
+    name: call.name,
+    arguments: call.arguments,
+    output: null,
+    error: `The call was rejected by ${outcome.decidedBy ?? 'a reviewer'}${outcome.reason ? `: ${outcome.reason}` : ''}.`,
+    approval_request_id: outcome.approvalId,
+    status: 'failed',
+    label: call.contextLabel,
+  };
+}
+
+/** The call itself as a checkpointed step; `screen` may rewrite or withhold the output before it is recorded. */
+export function mcpExecuteStep(
+  ctx: RunContext,
+  toolset: McpToolset,
+  call: McpCallRequest,
+  approvalId: string | null,
+  audit?: AuditAppender,
+  screen?: (item: McpCallItem) => Promise<McpCallItem>,
+): Promise<McpCallItem> {
   return ctx.step('tool_call', `mcp:${call.serverLabel}.${call.name}`, { ...call }, async (step) => {
     const result = await toolset.call(call.serverLabel, call.name, call.arguments, {
       idempotencyKey: step.idempotencyKey,
@@ -102,7 +131,7 @@ export async function mcpCallStep(
       sessionLabel: call.contextLabel,
       detail: { server: call.serverLabel, tool: call.name, isError: result.isError, approval: approvalId },
     });
-    return {
+    const item: McpCallItem = {
       type: 'mcp_call',
       id: itemId('mcp', step.idempotencyKey),
       server_label: call.serverLabel,
@@ -113,6 +142,7 @@ export async function mcpCallStep(
       approval_request_id: approvalId,
       status: result.isError ? 'failed' : 'completed',
       label: result.label,
-    } satisfies McpCallItem;
+    };
+    return screen ? screen(item) : item;
   });
 }

@@ -79,6 +79,13 @@ export async function decideApproval(
 ): Promise<void> {
   const approval = await store.approvals.byId(d.tenantId, d.approvalId);
   if (!approval) throw notFound('approval request', d.approvalId);
+  // A request the safety stack held is a red line: only a reviewer other than the requester may release it.
+  if (approval.source === 'safety' && (!reviewerRoles.has(d.role) || approval.requestedBy === d.principal)) {
+    throw new EnclaveError(
+      'forbidden',
+      'This request was held by the safety policy: a reviewer other than the requester must decide it.',
+    );
+  }
   if (approval.requestedBy !== d.principal && !reviewerRoles.has(d.role)) {
     throw new EnclaveError(
       'forbidden',

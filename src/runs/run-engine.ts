@@ -8,7 +8,7 @@ import { isFinal, sourcesOf } from './run-status.js';
 /** Executes one kind of run. Returns the run's output (stored as JSON) and, optionally, a final status. */
 export type RunHandler = (
   ctx: RunContext,
-) => Promise<{ output: unknown; status?: 'completed' | 'incomplete' }>;
+) => Promise<{ output: unknown; status?: 'completed' | 'incomplete' | 'failed' }>;
 
 export interface RunEngineOptions {
   store: Store;

@@ -11,3 +11,12 @@ export class RunInterrupt {
 }
 
 export const isRunInterrupt = (value: unknown): value is RunInterrupt => value instanceof RunInterrupt;
+
+/** Whether a turn that ended with `error` must not be stored: its run parked, or another worker owns it now. */
+export const stopsTurnUnstored = (error: unknown, signal: AbortSignal | undefined): boolean =>
+  (isRunInterrupt(error) && error.reason !== 'cancelled') ||
+  (signal?.aborted === true && isRunInterrupt(signal.reason) && signal.reason.reason === 'lease_lost');
+
+/** Whether `signal` was aborted by a cancel request (the turn is stored as `cancelled`). */
+export const cancelledBy = (signal: AbortSignal): boolean =>
+  isRunInterrupt(signal.reason) && signal.reason.reason === 'cancelled';

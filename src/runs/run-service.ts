@@ -28,10 +28,8 @@ export interface RunServiceOptions {
 }
 
 /** Durable runs on one node: submit, cancel, approve, follow events; the worker pool executes them. */
-// UNFINISHED: not yet created in src/app/services.ts nor started by `enclave serve`; the runtime must register
-// a `response` handler (prepare + stream + persist as steps, under withConversationWriter) and the routes must
-// call submit/cancel/follow/decide for `background: true`, `?stream=true&starting_after=N`, `/cancel` and
-// `mcp_approval_response`. See docs/runs.md, "Not done yet".
+// Created and started in src/app/runs-wiring.ts (services); the `response` handler is response-run.ts and the
+// Responses API's side is response-runs.ts. See docs/runs.md.
 export interface RunService {
   readonly pool: WorkerPool;
   readonly bus: RunEventBus;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBanner, UNCLASSIFIED } from '../labels/index.js';
+import { parseBanner, parseCanonicalLabel, UNCLASSIFIED } from '../labels/index.js';
 import type { ModelEndpoint } from '../providers/index.js';
 import { accreditedFor } from './accreditation.js';
 
@@ -47,5 +47,26 @@ describe('accreditedFor', () => {
     expect(accreditedFor(parseBanner('TOP SECRET'))(endpoint({ provider: 'local', id: 'local/echo' }))).toBe(
       true,
     );
+  });
+  it('reads releasability like a clearance: NOFORN only to U.S. systems, REL TO to the nations named', () => {
+    const us = endpoint({ accreditation: { label: 'SECRET', compartments: [] } });
+    const uk = endpoint({ accreditation: { label: 'SECRET', compartments: [], releasableTo: ['GBR'] } });
+    expect(accreditedFor(parseBanner('SECRET//NOFORN'))(us)).toBe(true);
+    expect(accreditedFor(parseBanner('SECRET//NOFORN'))(uk)).toMatch(/REL TO USA, GBR/);
+    expect(accreditedFor(parseBanner('SECRET//REL TO USA, FVEY'))(uk)).toBe(true);
+    expect(accreditedFor(parseBanner('SECRET//REL TO USA, AUS'))(uk)).not.toBe(true);
+    // ORCON travels with the data; it does not gate routing.
+    expect(accreditedFor(parseBanner('SECRET//ORCON'))(us)).toBe(true);
+  });
+  it('needs authorizations that satisfy an access expression', () => {
+    const ops = parseCanonicalLabel('SECRET ACCESS=OPS');
+    expect(accreditedFor(ops)(endpoint({ accreditation: { label: 'SECRET', compartments: [] } }))).not.toBe(
+      true,
+    );
+    expect(
+      accreditedFor(ops)(
+        endpoint({ accreditation: { label: 'SECRET', compartments: [], authorizations: ['OPS'] } }),
+      ),
+    ).toBe(true);
   });
 });

@@ -7,9 +7,11 @@ import {
   type RoutedTurn,
   type ToolChoice,
 } from '../providers/index.js';
-import { accreditedFor } from './accreditation.js';
+import { openAudited } from './audit-model-call.js';
 import { newId } from './items.js';
 import { requestLabel } from './label-gate.js';
+import { safetyInChat } from './safety-hooks.js';
+import { screenOutput } from './safety-output.js';
 import type { RuntimeDeps } from './turn.js';
 
 /** POST /v1/chat/completions, parsed into the provider-neutral vocabulary at the edge. */
@@ -42,26 +44,33 @@ export async function prepareChat(
   request: ChatRequest,
   signal?: AbortSignal,
 ): Promise<PreparedChat> {
-  const label = requestLabel(deps.labels, principal, request.label);
-  // [safety in] hook.
-  const routed = await deps.router.open(
-    request.model,
-    {
-      items: request.items,
-      ...(request.instructions ? { instructions: request.instructions } : {}),
-      ...(request.tools.length ? { tools: request.tools } : {}),
-      ...(request.toolChoice ? { toolChoice: request.toolChoice } : {}),
-      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-      ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
-    },
-    { isAllowed: accreditedFor(label), signal },
+  const startedAt = Date.now();
+  const id = newId('chatcmpl');
+  const label = await requestLabel(deps.labels, principal, request.label);
+  // [safety in] every message and tool result is classified before the model call (403 on block/escalation).
+  const safe = await safetyInChat(deps, principal, label, request);
+  const sent = {
+    items: safe.items,
+    ...(safe.instructions ? { instructions: safe.instructions } : {}),
+    ...(request.tools.length ? { tools: request.tools } : {}),
+    ...(request.toolChoice ? { toolChoice: request.toolChoice } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
+  };
+  // [audit] accredited endpoints only; the routing refusal and the model call are recorded (fail-closed).
+  const routed = await openAudited(
+    deps.labels.decisions,
+    { principal, objectId: id, label, startedAt },
+    (isAllowed) => deps.router.open(request.model, sent, { isAllowed, signal }),
+    sent,
   );
   return {
-    id: newId('chatcmpl'),
+    id,
     created: Math.floor(Date.now() / 1000),
     model: request.model,
     label,
-    routed,
+    // [safety out] text reaches the client only once checked; a block ends the answer with safety_blocked.
+    routed: { ...routed, events: screenOutput(deps.safety, safe.context, id, routed.events) },
   };
 }
 
@@ -77,7 +86,7 @@ const finishReason = (stop: string): string =>
 /** The whole answer as one ChatCompletion object. */
 export async function completeChat(chat: PreparedChat): Promise<Record<string, unknown>> {
   const turn = await collectTurn(chat.routed.events);
-  // [safety out] hook.
+  // [safety out] applied to chat.routed.events in prepareChat.
   const toolCalls = turn.functionCalls.map((c) => ({
     id: c.callId,
     type: 'function',

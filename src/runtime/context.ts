@@ -1,6 +1,6 @@
 import { EnclaveError } from '../errors/index.js';
 import { lub, UNCLASSIFIED, type Label } from '../labels/index.js';
-import type { ReadScope } from '../store/read-scope.js';
+import type { Principal } from '../identity/principal.js';
 import type { ConversationRecord } from '../store/repos/conversation-repo.js';
 import type { ResponseRecord } from '../store/repos/response-repo.js';
 import type { Store } from '../store/store.js';
@@ -24,7 +24,7 @@ export interface History {
 export async function loadHistory(
   store: Store,
   labels: LabelAccess,
-  scope: ReadScope,
+  principal: Principal,
   from: { previousResponseId: string | null; conversationId: string | null },
 ): Promise<History> {
   if (from.previousResponseId !== null && from.conversationId !== null) {
@@ -37,24 +37,33 @@ export async function loadHistory(
     );
   }
   if (from.previousResponseId !== null) {
-    const previous = await store.responses.get(scope, from.previousResponseId);
-    if (!previous) {
-      throw new EnclaveError('not_found', `No response found with id '${from.previousResponseId}'.`, {
-        param: 'previous_response_id',
-      });
-    }
+    const previousId = from.previousResponseId;
+    // A chain to a response the reader cannot see is a 404 like a missing one (recorded by labels.read).
+    const { record: previous, scope } = await labels.read(
+      principal,
+      { kind: 'response', id: previousId, action: 'chain' },
+      (s) => store.responses.get(s, previousId),
+      () =>
+        new EnclaveError('not_found', `No response found with id '${previousId}'.`, {
+          param: 'previous_response_id',
+        }),
+    );
     const ids = [...previous.contextItemIds, ...previous.outputItemIds];
     const byId = new Map((await store.items.byIds(scope, ids)).map((r) => [r.id, loadItem(r)]));
     const items = ids.flatMap((id) => byId.get(id) ?? []);
     return { items, label: await labels.label(previous.labelId), conversation: null, previous };
   }
   if (from.conversationId !== null) {
-    const conversation = await store.conversations.get(scope, from.conversationId);
-    if (!conversation) {
-      throw new EnclaveError('not_found', `No conversation found with id '${from.conversationId}'.`, {
-        param: 'conversation',
-      });
-    }
+    const conversationId = from.conversationId;
+    const { record: conversation, scope } = await labels.read(
+      principal,
+      { kind: 'conversation', id: conversationId, action: 'chain' },
+      (s) => store.conversations.get(s, conversationId),
+      () =>
+        new EnclaveError('not_found', `No conversation found with id '${conversationId}'.`, {
+          param: 'conversation',
+        }),
+    );
     const items = (await store.items.conversationContext(scope, conversation.id)).map(loadItem);
     return { items, label: await labels.label(conversation.highWaterLabelId), conversation, previous: null };
   }

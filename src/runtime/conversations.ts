@@ -5,6 +5,7 @@ import { UNCLASSIFIED, renderBanner } from '../labels/index.js';
 import type { ConversationRecord, PageRequest } from '../store/repos/conversation-repo.js';
 import type { Store } from '../store/store.js';
 import { loadItem, newId, toApiItem, type InputItem, type NewItem } from './items.js';
+import type { AccessAction } from './audit-decisions.js';
 import type { LabelAccess } from './label-access.js';
 import { labelInputs, requestLabel } from './label-gate.js';
 import { persistWrite, requireNoWriteDown } from './persist.js';
@@ -44,7 +45,7 @@ export class Conversations {
     input: { items: InputItem[]; metadata: Record<string, string>; label?: string | undefined },
   ) {
     const { store, labels } = this.deps;
-    const container = requestLabel(labels, principal, input.label);
+    const container = await requestLabel(labels, principal, input.label);
     const labelled = await labelInputs(labels, principal, container, input.items, 'items');
     // Items default to the container's label, so the container dominates them unless an item said otherwise.
     const itemsLabel = input.items.length ? labelled.label : UNCLASSIFIED;
@@ -67,6 +68,7 @@ export class Conversations {
         store,
         labels,
         {
+          principal,
           tenantId: principal.tenantId,
           scope,
           items: labelled.items,
@@ -84,7 +86,7 @@ export class Conversations {
   }
 
   async update(principal: Principal, id: string, metadata: Record<string, string>) {
-    const scope = await this.deps.labels.scope(principal);
+    const { scope } = await this.read(principal, id, 'write');
     if (
       !(await this.deps.store.conversations.updateMetadata(scope, id, JSON.stringify(metadata), Date.now()))
     )
@@ -93,14 +95,13 @@ export class Conversations {
   }
 
   async delete(principal: Principal, id: string) {
-    const scope = await this.deps.labels.scope(principal);
+    const { scope } = await this.read(principal, id, 'delete');
     if (!(await this.deps.store.conversations.delete(scope, id))) throw missing(id);
     return { id, object: 'conversation.deleted', deleted: true };
   }
 
   async listItems(principal: Principal, id: string, page: PageRequest): Promise<ListPage> {
-    await this.find(principal, id);
-    const scope = await this.deps.labels.scope(principal);
+    const { scope } = await this.read(principal, id, 'list');
     const result = await this.deps.store.items.listConversation(scope, id, page);
     const data = await Promise.all(result.data.map((r) => this.renderItem(loadItem(r))));
     return listPage(data, result.hasMore);
@@ -113,13 +114,13 @@ export class Conversations {
     input: { items: InputItem[]; label?: string | undefined },
   ): Promise<ListPage> {
     const { store, labels } = this.deps;
-    await this.find(principal, id);
+    const { scope } = await this.read(principal, id, 'write');
     // Unlabelled items take the caller's default (system-high), never the container's label: omitting a
     // label must not be a way to write down.
-    const request = requestLabel(labels, principal, input.label);
+    const request = await requestLabel(labels, principal, input.label);
     const labelled = await labelInputs(labels, principal, request, input.items, 'items');
-    const scope = await labels.scope(principal);
     await persistWrite(store, labels, {
+      principal,
       tenantId: principal.tenantId,
       scope,
       items: labelled.items,
@@ -130,23 +131,46 @@ export class Conversations {
   }
 
   async getItem(principal: Principal, id: string, itemId: string) {
-    await this.find(principal, id);
-    const record = await this.deps.store.items.get(await this.deps.labels.scope(principal), itemId);
-    if (!record || record.conversationId !== id) throw notFound('item', itemId);
+    await this.read(principal, id, 'read');
+    const { record } = await this.deps.labels.read(
+      principal,
+      { kind: 'item', id: itemId },
+      async (scope) => {
+        const found = await this.deps.store.items.get(scope, itemId);
+        return found?.conversationId === id ? found : undefined;
+      },
+      () => notFound('item', itemId),
+    );
     return this.renderItem(loadItem(record));
   }
 
   async deleteItem(principal: Principal, id: string, itemId: string) {
-    const conversation = await this.find(principal, id);
-    const scope = await this.deps.labels.scope(principal);
+    const { record: conversation, scope } = await this.read(principal, id, 'delete');
+    await this.deps.labels.read(
+      principal,
+      { kind: 'item', id: itemId, action: 'delete' },
+      async (s) => {
+        const found = await this.deps.store.items.get(s, itemId);
+        return found?.conversationId === id ? found : undefined;
+      },
+      () => notFound('item', itemId),
+    );
     if (!(await this.deps.store.items.delete(scope, id, itemId))) throw notFound('item', itemId);
     return this.render(conversation);
   }
 
   private async find(principal: Principal, id: string): Promise<ConversationRecord> {
-    const found = await this.deps.store.conversations.get(await this.deps.labels.scope(principal), id);
-    if (!found) throw missing(id);
-    return found;
+    return (await this.read(principal, id, 'read')).record;
+  }
+
+  /** Every access to a conversation goes through here: scoped, 404 when invisible, recorded either way. */
+  private read(principal: Principal, id: string, action: AccessAction) {
+    return this.deps.labels.read(
+      principal,
+      { kind: 'conversation', id, action },
+      (scope) => this.deps.store.conversations.get(scope, id),
+      () => missing(id),
+    );
   }
 
   private async render(c: ConversationRecord) {

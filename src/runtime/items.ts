@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { ModelItem } from '../providers/model-provider.js';
 import type { ItemRecord } from '../store/repos/item-repo.js';
+import {
+  isToolItemType,
+  toolApiItem,
+  toolModelItem,
+  type ToolItemBody,
+  type ToolItemType,
+} from './tool-items.js';
 
 /**
  * The item vocabulary of the stateful API (OpenAI's Responses items): what clients send, what is stored
@@ -36,19 +43,24 @@ export interface NewItem {
   labelId: string;
 }
 
-export type ItemType = 'message' | 'function_call' | 'function_call_output' | 'compaction';
+export type ItemType = 'message' | 'function_call' | 'function_call_output' | 'compaction' | ToolItemType;
 
 export type ItemBody =
   | { content: TextPart[] }
   | { name: string; arguments: string }
   | { output: string }
-  | { summary: string; compacted_items: number };
+  | { summary: string; compacted_items: number }
+  | ToolItemBody;
 
 const prefixes: Record<ItemType, string> = {
   message: 'msg',
   function_call: 'fc',
   function_call_output: 'fco',
   compaction: 'cmp',
+  mcp_list_tools: 'mcpl',
+  mcp_call: 'mcp',
+  mcp_approval_request: 'mcpr',
+  mcp_approval_response: 'mcpa',
 };
 
 export const newId = (prefix: string): string => `${prefix}_${randomBytes(16).toString('hex')}`;
@@ -110,6 +122,7 @@ const textOf = (body: ItemBody): string =>
 /** What a model is shown of an item. A compaction becomes a developer note carrying the summary. */
 export function toModelItem(item: NewItem): ModelItem {
   const b = item.body;
+  if (isToolItemType(item.type) && 'tool' in b) return toolModelItem(item.type, b);
   if (item.type === 'function_call' && 'arguments' in b) {
     return { type: 'function_call', callId: item.callId ?? '', name: b.name, arguments: b.arguments };
   }
@@ -129,6 +142,7 @@ export function toModelItem(item: NewItem): ModelItem {
 /** The item in OpenAI's wire shape, plus Enclave's `label` (a banner) and `created_at`. */
 export function toApiItem(item: NewItem, banner: string): Record<string, unknown> {
   const b = item.body;
+  if (isToolItemType(item.type) && 'tool' in b) return toolApiItem(item.id, item.type, b, banner);
   const common = { id: item.id, label: banner };
   switch (item.type) {
     case 'message':
@@ -163,6 +177,8 @@ export function toApiItem(item: NewItem, banner: string): Record<string, unknown
       // Enclave keeps the summary server-side in the clear (encrypted at rest by the store), so the
       // `encrypted_content` a client gets back is the summary itself; sent back as input it round-trips.
       return { ...common, type: 'compaction', encrypted_content: textOf(b), summary: textOf(b) };
+    default:
+      return { ...common, type: item.type };
   }
 }
 

@@ -3,6 +3,7 @@ import type { Principal } from '../identity/principal.js';
 import {
   canRead,
   canonicalLabel,
+  dominates,
   parseBanner,
   parseCanonicalLabel,
   parsePortion,
@@ -12,6 +13,7 @@ import {
 } from '../labels/index.js';
 import type { ReadScope } from '../store/read-scope.js';
 import type { Store } from '../store/store.js';
+import type { AccessAction, DecisionAudit } from './audit-decisions.js';
 
 /** How long a cached catalogue is trusted before re-reading it (labels registered by other processes). */
 const CATALOG_TTL_MS = 2_000;
@@ -29,7 +31,11 @@ export class LabelAccess {
   private readonly visible = new Map<string, string[]>();
   private readonly clearances = new Map<string, Clearance>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Where every access decision made here is recorded (fail-closed). */
+    readonly decisions: DecisionAudit,
+  ) {}
 
   clearance(principal: Principal): Clearance {
     const key = `${principal.clearance}\u0001${principal.authorizations.join('\u0001')}`;
@@ -82,9 +88,79 @@ export class LabelAccess {
     return label;
   }
 
-  /** Refuses (403 label_denied) a label the principal's clearance does not dominate. */
-  requireReadable(principal: Principal, label: Label, what: string): void {
+  /**
+   * Reads one labelled object under the principal's scope and records the decision. A miss is a 404 either
+   * way; to tell the log whether it was invisible (`mac.no_read_up`, with its label) or absent, the object is
+   * looked up again across the tenant's whole catalogue — only on this path, and never shown to the caller.
+   */
+  async read<T extends { labelId: string }>(
+    principal: Principal,
+    object: { kind: string; id: string; action?: AccessAction },
+    fetch: (scope: ReadScope) => Promise<T | undefined>,
+    missing: () => EnclaveError,
+  ): Promise<{ record: T; scope: ReadScope }> {
+    const scope = await this.scope(principal);
+    const record = await fetch(scope);
+    const decision = {
+      principal,
+      action: object.action ?? 'read',
+      kind: object.kind,
+      objectId: object.id,
+      sessionLabel: this.clearance(principal).label,
+    };
+    if (record) {
+      await this.decisions.access({
+        ...decision,
+        allow: true,
+        rule: 'mac.read',
+        objectLabel: await this.label(record.labelId),
+      });
+      return { record, scope };
+    }
+    const hidden = await fetch(await this.tenantScope(principal.tenantId));
+    await this.decisions.access({
+      ...decision,
+      allow: false,
+      rule: hidden ? 'mac.no_read_up' : 'not_found',
+      objectLabel: hidden ? await this.label(hidden.labelId) : undefined,
+    });
+    throw missing();
+  }
+
+  /** No write down, recorded: what goes into `container` must be dominated by its label. */
+  async requireWrite(
+    principal: Principal,
+    container: { kind: string; id: string; labelId: string },
+    content: Label,
+  ): Promise<void> {
+    const containerLabel = await this.label(container.labelId);
+    const allow = dominates(containerLabel, content);
+    await this.decisions.access({
+      principal,
+      action: 'write',
+      kind: container.kind,
+      objectId: container.id,
+      objectLabel: containerLabel,
+      sessionLabel: content,
+      allow,
+      rule: allow ? 'mac.write' : 'mac.no_write_down',
+    });
+    if (!allow) throw noWriteDown();
+  }
+
+  /** Refuses (403 label_denied, recorded) a label the principal's clearance does not dominate. */
+  async requireReadable(principal: Principal, label: Label, what: string): Promise<void> {
     if (!canRead(this.clearance(principal), label)) {
+      await this.decisions.access({
+        principal,
+        action: 'label',
+        kind: 'request',
+        objectLabel: label,
+        sessionLabel: this.clearance(principal).label,
+        allow: false,
+        rule: 'mac.label_above_clearance',
+        detail: { what },
+      });
       throw new EnclaveError(
         'label_denied',
         `${what} is labelled above your clearance; use a label your clearance covers.`,
@@ -93,6 +169,12 @@ export class LabelAccess {
         },
       );
     }
+  }
+
+  /** Every label of the tenant's catalogue: for audit probes only, never for answering a caller. */
+  private async tenantScope(tenantId: string): Promise<ReadScope> {
+    const catalog = await this.currentCatalog();
+    return { tenantId, labelIds: catalog.map((entry) => entry.id) };
   }
 
   invalidate(): void {
@@ -121,8 +203,18 @@ function parseStoredLabel(text: string): Label {
   }
 }
 
-/** A client-supplied label: a banner (`SECRET//NOFORN`) or a portion marking (`(S//NF)`). */
+/**
+ * A client-supplied label: a banner (`SECRET//NOFORN`), optionally with a need-to-know expression
+ * (`SECRET//NOFORN ACCESS=A&(B|C)`, the canonical form of docs/labels.md), or a portion marking (`(S//NF)`).
+ */
 export function parseClientLabel(text: string): Label {
   const trimmed = text.trim();
-  return trimmed.startsWith('(') ? parsePortion(trimmed) : parseBanner(trimmed);
+  return trimmed.startsWith('(') ? parsePortion(trimmed) : parseCanonicalLabel(trimmed);
 }
+
+export const noWriteDown = (): EnclaveError =>
+  new EnclaveError(
+    'label_denied',
+    'This would write data into a conversation labelled lower than the data (no write down); use a conversation labelled at least as high as this request and its context.',
+    { param: 'conversation' },
+  );

@@ -11,12 +11,16 @@ import { parseClientLabel, type LabelAccess } from './label-access.js';
  * - each item may carry its own `label` (banner or portion); without one it takes the request label;
  * - every one of them must be readable under the principal's clearance, else 403 label_denied.
  */
-export function requestLabel(labels: LabelAccess, principal: Principal, header: string | undefined): Label {
+export async function requestLabel(
+  labels: LabelAccess,
+  principal: Principal,
+  header: string | undefined,
+): Promise<Label> {
   const label =
     header === undefined || header.trim() === ''
       ? labels.clearance(principal).label
       : parseLabel(header, 'Enclave-Classification');
-  labels.requireReadable(principal, label, 'The request (Enclave-Classification)');
+  await labels.requireReadable(principal, label, 'The request (Enclave-Classification)');
   return label;
 }
 
@@ -38,7 +42,7 @@ export async function labelInputs(
   const items: NewItem[] = [];
   for (const [index, input] of inputs.entries()) {
     const label = input.label === undefined ? request : parseLabel(input.label, `${param}[${index}].label`);
-    labels.requireReadable(principal, label, `${param}[${index}]`);
+    await labels.requireReadable(principal, label, `${param}[${index}]`);
     total = lub(total, label);
     items.push(itemFromInput(input, await labels.ensure(label)));
   }

@@ -1,14 +1,18 @@
 import { EnclaveError } from '../errors/index.js';
 import { dominates, lub, type Label } from '../labels/index.js';
+import type { Principal } from '../identity/principal.js';
 import type { ReadScope } from '../store/read-scope.js';
 import type { ItemRecord } from '../store/repos/item-repo.js';
 import type { ResponseRecord } from '../store/repos/response-repo.js';
 import type { Store } from '../store/store.js';
 import type { NewItem } from './items.js';
-import type { LabelAccess } from './label-access.js';
+import { noWriteDown, type LabelAccess } from './label-access.js';
+import { recordForMemory, type MemoryWrite } from './memory-hooks.js';
 
 /** Everything one turn (or one Conversations API write) stores, written in one transaction. */
 export interface TurnWrite {
+  /** Who writes: the write decision is recorded in their name (with onBehalfOf). */
+  principal: Principal;
   tenantId: string;
   scope: ReadScope;
   /** The response row (absent for items added through the Conversations API). */
@@ -22,6 +26,13 @@ export interface TurnWrite {
    * beside it (response and items retrievable by id) so the next turn never sees half a turn.
    */
   conversationId: string | null;
+  /**
+   * The conversation's single-writer lease this turn holds (src/runs/conversation-writer.ts): checked inside
+   * the transaction, so a writer whose lease was taken over never appends.
+   */
+  fence?: { conversationId: string; token: number } | undefined;
+  /** [memory] set when memory learns from this turn: its extraction job commits with it (memory-hooks.ts). */
+  memory?: MemoryWrite | undefined;
 }
 
 /**
@@ -40,8 +51,10 @@ export async function persistWrite(
       throw new EnclaveError('internal', `Item ${item.id} has no label; refusing to store it.`);
   if (write.response && !write.response.labelId)
     throw new EnclaveError('internal', 'A response without a label cannot be stored.');
+  await recordWrite(store, labels, write);
   await store.transaction(async (tx) => {
     let first = 0;
+    if (write.fence) await tx.conversationLeases.assertFence(write.fence.conversationId, write.fence.token);
     if (write.conversationId !== null) {
       const conversation = await tx.conversations.getForAppend(write.scope, write.conversationId);
       if (!conversation)
@@ -74,16 +87,42 @@ export async function persistWrite(
     }));
     await tx.items.insertMany(records);
     if (write.response) await tx.responses.insert(write.response);
+    if (write.memory) await recordForMemory(tx, write.memory, write.items, now);
   });
+}
+
+/**
+ * The write decision, recorded before the transaction (an audit append cannot join a SQLite transaction, and a
+ * failed append must leave nothing written): into a conversation, no write down; otherwise the response row
+ * (or, without one, each item) is the object written. The transaction re-checks no write down on its own read.
+ */
+async function recordWrite(store: Store, labels: LabelAccess, write: TurnWrite): Promise<void> {
+  if (write.conversationId !== null) {
+    const conversation = await store.conversations.get(write.scope, write.conversationId);
+    if (conversation) {
+      await labels.requireWrite(write.principal, { kind: 'conversation', ...conversation }, write.label);
+      return;
+    }
+    // Missing or invisible: the transaction answers 404; record the refusal like any other.
+    await labels.read(
+      write.principal,
+      { kind: 'conversation', id: write.conversationId, action: 'write' },
+      (scope) => store.conversations.get(scope, write.conversationId ?? ''),
+      () =>
+        new EnclaveError('not_found', `No conversation found with id '${write.conversationId}'.`, {
+          param: 'conversation',
+        }),
+    );
+    return;
+  }
+  const objects = write.response
+    ? [{ kind: 'response', id: write.response.id, labelId: write.response.labelId }]
+    : write.items.map((item) => ({ kind: 'item', id: item.id, labelId: item.labelId }));
+  for (const object of objects)
+    await labels.requireWrite(write.principal, object, await labels.label(object.labelId));
 }
 
 /** No write down: what goes into a container must be dominated by the container's label. */
 export function requireNoWriteDown(container: Label, content: Label): void {
-  if (!dominates(container, content)) {
-    throw new EnclaveError(
-      'label_denied',
-      'This would write data into a conversation labelled lower than the data (no write down); use a conversation labelled at least as high as this request and its context.',
-      { param: 'conversation' },
-    );
-  }
+  if (!dominates(container, content)) throw noWriteDown();
 }

@@ -2,11 +2,12 @@ import { notFound } from '../errors/index.js';
 import type { Principal } from '../identity/principal.js';
 import { renderBanner } from '../labels/index.js';
 import type { ResponseRecord } from '../store/repos/response-repo.js';
+import type { AccessAction } from './audit-decisions.js';
 import { listPage, type ListPage } from './conversations.js';
 import { loadItem, toApiItem } from './items.js';
 import { renderResponse, type ResponseParams, type ResponseView, type Usage } from './response-object.js';
-import { prepareTurn, type CreateResponse, type PreparedTurn, type RuntimeDeps } from './turn.js';
-import { runTurn } from './turn-stream.js';
+import { prepareSerialized, runSerialized } from './conversation-turn.js';
+import type { CreateResponse, PreparedTurn, RuntimeDeps } from './turn.js';
 
 /** The Responses API over the turn runtime: create (prepare + run), read, delete, input items. */
 export class Responses {
@@ -14,15 +15,16 @@ export class Responses {
 
   /** Every gate and the model's first event; throws 4xx/5xx before anything is streamed. */
   prepare(principal: Principal, request: CreateResponse, signal?: AbortSignal): Promise<PreparedTurn> {
-    return prepareTurn(this.deps, principal, request, signal);
+    // Under the conversation's single-writer lease (conversation-turn.ts): racing turns serialize.
+    return prepareSerialized(this.deps, principal, request, signal);
   }
 
   run(turn: PreparedTurn, signal?: AbortSignal) {
-    return runTurn(this.deps, turn, signal);
+    return runSerialized(this.deps, turn, signal);
   }
 
   async get(principal: Principal, id: string): Promise<Record<string, unknown>> {
-    const { record, scope } = await this.find(principal, id);
+    const { record, scope } = await this.find(principal, id, 'read');
     const byId = new Map(
       (await this.deps.store.items.byIds(scope, record.outputItemIds)).map((r) => [r.id, loadItem(r)]),
     );
@@ -35,11 +37,10 @@ export class Responses {
   }
 
   async delete(principal: Principal, id: string) {
-    const { scope } = await this.find(principal, id);
-    await this.deps.store.transaction(async (tx) => {
-      await tx.items.deleteDetached(scope, id);
-      await tx.responses.delete(scope, id);
-    });
+    const { scope } = await this.find(principal, id, 'delete');
+    // One call, outside any transaction: the store crypto-shreds the response's key (receipt in the audit
+    // log) before it deletes the row and its detached items (src/crypto/sealed-store.ts).
+    if (!(await this.deps.store.responses.delete(scope, id))) throw notFound('response', id);
     return { id, object: 'response', deleted: true };
   }
 
@@ -49,18 +50,18 @@ export class Responses {
     id: string,
     page: { after?: string | undefined; limit: number; order: 'asc' | 'desc' },
   ): Promise<ListPage> {
-    const { record, scope } = await this.find(principal, id);
-    let ids = page.order === 'asc' ? [...record.contextItemIds] : [...record.contextItemIds].reverse();
+    const { record, scope } = await this.find(principal, id, 'list');
+    // Page over the items this reader can see, never over the id list: a hidden item (downgraded response,
+    // higher history) must change neither the page, nor has_more, nor where a cursor lands.
+    const byId = new Map(
+      (await this.deps.store.items.byIds(scope, record.contextItemIds)).map((r) => [r.id, loadItem(r)]),
+    );
+    let ids = record.contextItemIds.filter((itemId) => byId.has(itemId));
+    if (page.order === 'desc') ids.reverse();
     if (page.after !== undefined) {
       const at = ids.indexOf(page.after);
       ids = at === -1 ? [] : ids.slice(at + 1);
     }
-    const byId = new Map(
-      (await this.deps.store.items.byIds(scope, ids.slice(0, page.limit + 1))).map((r) => [
-        r.id,
-        loadItem(r),
-      ]),
-    );
     const visible = ids.slice(0, page.limit + 1).flatMap((itemId) => byId.get(itemId) ?? []);
     const data = await Promise.all(
       visible
@@ -70,11 +71,14 @@ export class Responses {
     return listPage(data, ids.length > page.limit);
   }
 
-  private async find(principal: Principal, id: string) {
-    const scope = await this.deps.labels.scope(principal);
-    const record = await this.deps.store.responses.get(scope, id);
-    if (!record) throw notFound('response', id);
-    return { record, scope };
+  /** Every access to a response goes through here: scoped, 404 when invisible, recorded either way. */
+  private find(principal: Principal, id: string, action: AccessAction) {
+    return this.deps.labels.read(
+      principal,
+      { kind: 'response', id, action },
+      (scope) => this.deps.store.responses.get(scope, id),
+      () => notFound('response', id),
+    );
   }
 }
 

@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { promptSha256, type AuditLog } from '../audit/index.js';
 import { configSection, type Config } from '../config/config.js';
 import { canonicalLabel, type Label } from '../labels/index.js';
-import { actions, recordVerdict, type Action, type Policy, type Safety, type Surface, type Verdict } from '../safety/index.js';
+import {
+  actions,
+  recordVerdict,
+  type Action,
+  type Policy,
+  type Safety,
+  type StreamGuardOptions,
+  type Surface,
+  type Verdict,
+} from '../safety/index.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -11,11 +20,25 @@ import type { Store } from '../store/store.js';
  * needed, and audits it — the same three steps on every path (input, streamed output, tool calls).
  */
 
-/** `safety.enabled` (default true): `false` turns screening off on every path (benchmarks, trusted labs). */
-const gateConfigSchema = z.object({ enabled: z.boolean().default(true) });
+/**
+ * The runtime's keys of the `safety` config section (the safety domain reads the rest):
+ * - `enabled` (default true): `false` turns screening off on every path (benchmarks, trusted labs);
+ * - `stream.checkEvery` / `stream.holdBack`: the StreamGuard cadence (default 160 / 64 characters). Smaller values
+ *   release text sooner at the cost of more checks; a hold-back of 0 lets a split credential out half-sent.
+ */
+const gateConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  stream: z
+    .object({
+      checkEvery: z.number().int().min(1).max(100_000).optional(),
+      holdBack: z.number().int().min(0).max(100_000).optional(),
+    })
+    .default({}),
+});
+export type SafetyGateConfig = z.output<typeof gateConfigSchema>;
 
-export const safetyEnabled = (config: Config): boolean =>
-  configSection(config, 'safety', gateConfigSchema).enabled;
+export const safetyGateConfig = (config: Config): SafetyGateConfig =>
+  configSection(config, 'safety', gateConfigSchema);
 
 /** Who asked and what the text is labelled: every verdict is recorded and audited against these. */
 export interface ScreenContext {
@@ -31,6 +54,8 @@ export interface ScreenTarget {
   text: string;
   /** What was classified: item id, response id, tool call id. */
   subject: string;
+  /** Where the client sent it (`input[2]`, `instructions`), named in refusals. */
+  param?: string;
   /** The target's own label when it differs from the context's (input items may carry their own). */
   label?: { label: Label; labelId: string };
 }
@@ -54,8 +79,23 @@ export class SafetyGate {
     readonly safety: Safety,
     private readonly store: Store,
     private readonly audit: AuditLog,
-    readonly enabled = true,
+    private readonly config: SafetyGateConfig = { enabled: true, stream: {} },
   ) {}
+
+  get enabled(): boolean {
+    return this.config.enabled;
+  }
+
+  /** StreamGuard options for a tenant's output stream. */
+  streamOptions(tenantId: string): StreamGuardOptions {
+    const { checkEvery, holdBack } = this.config.stream;
+    return {
+      surface: 'output',
+      policy: this.policyFor(tenantId),
+      ...(checkEvery !== undefined ? { checkEvery } : {}),
+      ...(holdBack !== undefined ? { holdBack } : {}),
+    };
+  }
 
   policyFor(tenantId: string): Policy {
     return this.safety.policyFor(tenantId);

@@ -4,8 +4,12 @@ import { countRequestTokens, countTokens } from '../providers/index.js';
 import type { ResponseRecord, ResponseStatus } from '../store/repos/response-repo.js';
 import { newItemId, toApiItem, toModelItem, type NewItem } from './items.js';
 import { persistWrite } from './persist.js';
+import { learnFrom } from './memory-hooks.js';
 import { renderResponse, type ResponseView, type Usage } from './response-object.js';
 import { EventSequence, type StreamEvent } from './response-events.js';
+import { screenTurnOutput } from './safety-hooks.js';
+import { stopsTurnUnstored, cancelledBy } from '../runs/run-interrupt.js';
+import { toolItemOf, toolNewItem } from './tool-items.js';
 import type { PreparedTurn, RuntimeDeps } from './turn.js';
 
 /** The end of a turn: the response object, and the error that failed it (non-streaming callers throw it). */
@@ -63,8 +67,16 @@ export async function* runTurn(
   let status: ResponseStatus = 'completed';
   let failure: unknown;
   try {
-    for await (const event of turn.routed.events) {
-      if (event.type === 'text_delta') {
+    // [safety out] every event passes the safety screen first (safety-output.ts): text only once checked.
+    for await (const event of screenTurnOutput(deps, turn)) {
+      const tool = toolItemOf(event);
+      if (tool) {
+        // [tools] an item a server-side tool produced (MCP, src/runs/mcp-turn-router.ts), stored in its place.
+        yield* closeMessage('completed');
+        output.push(toolNewItem(tool, turn.labelId));
+        yield seq.itemAdded(output.length - 1, api(output[output.length - 1]!));
+        yield seq.itemDone(output.length - 1, api(output[output.length - 1]!));
+      } else if (event.type === 'text_delta') {
         if (!message) {
           const item: NewItem = {
             id: newItemId('message'),
@@ -111,9 +123,12 @@ export async function* runTurn(
       }
     }
   } catch (error) {
+    // [runs] a durable run parked on an approval or lost its worker: nothing is stored, it resumes later.
+    if (stopsTurnUnstored(error, signal)) throw error;
     if (signal?.aborted) {
-      status = 'incomplete';
-      view.incompleteReason = 'client_disconnected';
+      [status, view.incompleteReason] = cancelledBy(signal)
+        ? ['cancelled', null]
+        : ['incomplete', 'client_disconnected'];
     } else {
       status = 'failed';
       failure = error;
@@ -128,20 +143,24 @@ export async function* runTurn(
   view.status = status;
   view.output = output.map(api);
 
-  // [safety out] hook: classify `output` before it is stored or shown.
+  // [safety out] done above, while streaming: a block fails the turn with safety_blocked before this point.
 
-  // 8. Persist: the one labelled write of the turn.
-  if (turn.request.params.store) {
+  // 8. Persist: the one labelled write of the turn. A turn whose model call could not be recorded is not
+  // stored at all (fail-closed: nothing the audit log does not know of).
+  if (turn.request.params.store && !auditFailed(failure)) {
     await persistWrite(deps.store, deps.labels, {
+      principal: turn.principal,
       tenantId: turn.principal.tenantId,
       scope: turn.scope,
       response: record(turn, view, output),
       items: [...(turn.compaction ? [turn.compaction] : []), ...turn.inputs, ...output],
       label: turn.label,
       conversationId: status === 'completed' ? turn.request.conversationId : null,
+      fence: turn.writer?.lease,
+      memory: await learnFrom(deps.memory, turn, status),
     });
   }
-  // [audit] hook: append the turn's audit record (principal, labels, endpoint, item ids).
+  // [audit] the model call was recorded as its last event arrived (audit-model-call.ts); the write by persistWrite.
 
   const response = renderResponse(view);
   const final =
@@ -201,3 +220,5 @@ function record(turn: PreparedTurn, view: ResponseView, output: readonly NewItem
     completedAt: now,
   };
 }
+
+const auditFailed = (error: unknown): boolean => isEnclaveError(error) && error.code === 'audit_unavailable';

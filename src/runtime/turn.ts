@@ -2,6 +2,7 @@ import type { Principal } from '../identity/principal.js';
 import { lub, type Label } from '../labels/index.js';
 import type { FunctionToolSpec, ModelRouter, RoutedTurn, ToolChoice } from '../providers/index.js';
 import type { ReadScope } from '../store/read-scope.js';
+import type { ConversationWriter } from '../runs/conversation-writer.js';
 import type { Store } from '../store/store.js';
 import { accreditedFor } from './accreditation.js';
 import { loadHistory, requireKnownCalls, type History } from './context.js';
@@ -9,8 +10,11 @@ import { compactHistory, fitContext } from './context-window.js';
 import { newId, toModelItem, type InputItem, type NewItem } from './items.js';
 import type { LabelAccess } from './label-access.js';
 import { labelInputs, requestLabel } from './label-gate.js';
-import { requireNoWriteDown } from './persist.js';
+import { openAudited } from './audit-model-call.js';
 import type { ResponseParams } from './response-object.js';
+import type { SafetyGate } from './safety-gate.js';
+import { safetyIn } from './safety-hooks.js';
+import { recallMemory, type MemoryRuntime } from './memory-hooks.js';
 
 export interface RuntimeDeps {
   store: Store;
@@ -18,6 +22,10 @@ export interface RuntimeDeps {
   router: ModelRouter;
   /** Server default compaction threshold (tokens) when a request sends no context_management. */
   compactThreshold: number | undefined;
+  /** The safety stack on every path (safety-hooks.ts); absent only where a runtime is built without one. */
+  safety?: SafetyGate | undefined;
+  /** Long-term memory: recall into the context, learning from stored turns (memory-hooks.ts). */
+  memory?: MemoryRuntime | undefined;
 }
 
 /** A function tool in OpenAI's Responses wire form. */
@@ -57,6 +65,8 @@ export interface PreparedTurn {
   label: Label;
   labelId: string;
   routed: RoutedTurn;
+  /** [runs] The conversation's single-writer lease, held from before the history is read until persist. */
+  writer?: ConversationWriter | undefined;
 }
 
 /**
@@ -69,32 +79,61 @@ export async function prepareTurn(
   principal: Principal,
   request: CreateResponse,
   signal: AbortSignal | undefined,
+  /** [runs] `id`: the response id a background run was given at submit time. */
+  options: { id?: string | undefined } = {},
 ): Promise<PreparedTurn> {
   const startedAt = Date.now();
+  const id = options.id ?? newId('resp');
   const scope = await deps.labels.scope(principal);
 
   // 1. Label the request and its items (403 label_denied above the caller's clearance).
-  const requestLbl = requestLabel(deps.labels, principal, request.label);
+  const requestLbl = await requestLabel(deps.labels, principal, request.label);
   const inputs = await labelInputs(deps.labels, principal, requestLbl, request.input);
 
   // 2. Assemble the context: what this turn continues from (404 for unknown or invisible ids).
-  const history = await loadHistory(deps.store, deps.labels, scope, request);
+  const history = await loadHistory(deps.store, deps.labels, principal, request);
   requireKnownCalls(history.items, inputs.items);
 
-  // 3. Label gate: the context label is the lub of everything the model will see; no write down into the conversation.
-  const label = lub(lub(history.label, inputs.label), requestLbl);
-  if (history.conversation) requireNoWriteDown(await deps.labels.label(history.conversation.labelId), label);
-  const labelId = await deps.labels.ensure(label);
+  // 3. Label gate: the context label is the lub of everything the model will see. Hooks below that add to the
+  // context (recalled memory, tool output) join their labels into `label` before step 4 uses it.
+  let label = lub(lub(history.label, inputs.label), requestLbl);
+  let labelId = await deps.labels.ensure(label);
 
-  // [safety in]   hook: classify `inputs` before any model sees them.
-  // [memory recall] hook: recalled memories join the context here and their labels join `label`.
+  // [safety in]   classify `inputs` before any model sees them: 403 on block or escalation; the model sees
+  // (and the store keeps) redacted text.
+  const safe = await safetyIn(deps, principal, { label, labelId }, inputs.items, request.instructions);
+  inputs.items = safe.items;
+  request.instructions = safe.instructions;
+  // [memory recall] recalled memories join the context (a developer message marked as memory, recalled inside
+  // the reader's scope and below the turn's ceiling) and their labels join `label` (memory-hooks.ts).
+  const recalled = await recallMemory(
+    deps,
+    principal,
+    { metadata: request.metadata, input: inputs.items },
+    scope,
+    {
+      history,
+      requestLabel: requestLbl,
+    },
+  );
+  if (recalled) label = lub(label, recalled.label);
 
-  // 4. Pick accredited endpoints: only those whose accreditation dominates the context label may be contacted.
+  // 4. The final context label: no write down into the conversation (recorded), and only endpoints accredited
+  // for this label may be contacted.
+  labelId = await deps.labels.ensure(label);
+  if (history.conversation)
+    await deps.labels.requireWrite(principal, { kind: 'conversation', ...history.conversation }, label);
   const isAllowed = accreditedFor(label);
 
   // 5. Context management: compaction past the threshold, then truncation to the model's window.
+  // UNFINISHED: the compaction summary's model call is routed to accredited endpoints but not yet recorded as a
+  // `model.call` audit entry (context-window.ts calls the router directly).
   const compaction = await compactStep(deps, request, history, isAllowed, signal);
-  const context = [...(compaction ? [compaction] : history.items), ...inputs.items];
+  const context = [
+    ...(compaction ? [compaction] : history.items),
+    ...(recalled ? [recalled.item] : []),
+    ...inputs.items,
+  ];
   const endpoint = deps.router.resolve(request.model);
   const tools = toolSpecs(request.tools);
   const items = fitContext(context.map(toModelItem), {
@@ -107,22 +146,25 @@ export async function prepareTurn(
   });
 
   // 6. Open the model turn (fallback across accredited endpoints until the first event arrives).
-  const routed = await deps.router.open(
-    request.model,
-    {
-      items,
-      ...(request.instructions ? { instructions: request.instructions } : {}),
-      ...(tools.length ? { tools } : {}),
-      ...toolChoice(request.params.tool_choice),
-      ...(request.params.temperature !== null ? { temperature: request.params.temperature } : {}),
-      ...(request.params.max_output_tokens !== null
-        ? { maxOutputTokens: request.params.max_output_tokens }
-        : {}),
-    },
-    { isAllowed, signal },
+  const sent = {
+    items,
+    ...(request.instructions ? { instructions: request.instructions } : {}),
+    ...(tools.length ? { tools } : {}),
+    ...toolChoice(request.params.tool_choice),
+    ...(request.params.temperature !== null ? { temperature: request.params.temperature } : {}),
+    ...(request.params.max_output_tokens !== null
+      ? { maxOutputTokens: request.params.max_output_tokens }
+      : {}),
+  };
+  // [audit] the routing refusal and the model call are recorded (audit-model-call.ts, fail-closed).
+  const routed = await openAudited(
+    deps.labels.decisions,
+    { principal, objectId: id, label, startedAt },
+    () => deps.router.open(request.model, sent, { isAllowed, signal }),
+    sent,
   );
   return {
-    id: newId('resp'),
+    id,
     startedAt,
     principal,
     scope,

@@ -14,6 +14,8 @@ export interface TransactionOptions {
   durable?: boolean;
 }
 
+const openedLevel = new WeakMap<object, number>();
+
 /**
  * Runs `fn` in a transaction committed durably. SQLite refuses to change its safety level inside a
  * transaction, so the connection is held, raised to FULL before BEGIN and put back after COMMIT; other queries
@@ -31,9 +33,14 @@ export async function durableTransaction<T>(
     });
   }
   return db.connection().execute(async (conn) => {
-    const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(conn);
-    // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA: only ever raise it.
-    const level = rows[0]?.synchronous ?? 1;
+    // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA: only ever raise it. The connection's own level is read once: only
+    // this function changes it after the store is opened, and it always puts it back.
+    let level = openedLevel.get(db);
+    if (level === undefined) {
+      const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(conn);
+      level = rows[0]?.synchronous ?? 1;
+      openedLevel.set(db, level);
+    }
     if (level >= 2) return conn.transaction().execute(fn);
     await sql`pragma synchronous = FULL`.execute(conn);
     try {

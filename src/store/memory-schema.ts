@@ -15,6 +15,8 @@ export interface MemorySourceTable {
   occurred_at: number;
   created_at: number;
   extracted_at: number | null;
+  /** The conversation item this turn was stored as (0009); null for turns imported before. */
+  item_id: string | null;
 }
 
 export interface MemoryRecordTable {
@@ -53,6 +55,14 @@ export interface MemoryTermTable {
   tenant_id: string;
   term: string;
   weight: number;
+  /** Copied from the record (0009) so a search never looks the record up per posting. */
+  user_id: string;
+  agent_id: string;
+  label_id: string;
+  kind: string;
+  /** 1 while the record is current, 0 once superseded. */
+  current: number;
+  doc_len: number;
 }
 
 export interface MemoryQuarantineTable {

@@ -1,6 +1,7 @@
 import type { ConversationTable, ItemTable, ResponseTable } from './conversation-schema.js';
 import type { DataKeyTable } from './data-key-schema.js';
 import type { SafetyReviewTable, SafetyVerdictTable } from './safety-schema.js';
+import type { LabelDowngradeTable } from './label-downgrade-schema.js';
 import type {
   ApprovalTable,
   ConversationLeaseTable,
@@ -102,4 +103,5 @@ export interface Database {
   conversation_leases: ConversationLeaseTable;
   safety_verdicts: SafetyVerdictTable;
   safety_reviews: SafetyReviewTable;
+  label_downgrades: LabelDowngradeTable;
 }

@@ -14,6 +14,7 @@ import { itemRepo, type ItemRepo } from './repos/item-repo.js';
 import { responseRepo, type ResponseRepo } from './repos/response-repo.js';
 import { dataKeyRepo, type DataKeyRepo } from './repos/data-key-repo.js';
 import { labelRepo, type LabelRepo } from './repos/label-repo.js';
+import { labelDowngradeRepo, type LabelDowngradeRepo } from './repos/label-downgrade-repo.js';
 import { memoryRepo, type MemoryRepo } from './repos/memory-repo.js';
 import { tenantRepo, type TenantRepo } from './repos/tenant-repo.js';
 import type { Database } from './schema.js';
@@ -41,6 +42,8 @@ export interface Store {
   readonly conversationLeases: ConversationLeaseRepo;
   /** Safety verdicts and the human review queue (src/safety/review). */
   readonly safety: SafetyRepo;
+  /** Trusted-downgrade requests (src/runtime/label-downgrade.ts). */
+  readonly labelDowngrades: LabelDowngradeRepo;
   transaction<T>(fn: (tx: Store) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Closes connections; in-flight queries finish first. */
   close(): Promise<void>;
@@ -73,6 +76,7 @@ function bind(
     approvals: approvalRepo(db),
     conversationLeases: conversationLeaseRepo(db),
     safety: safetyRepo(db),
+    labelDowngrades: labelDowngradeRepo(db),
     // A nested call joins the outer transaction, whose commit decides durability.
     transaction: (fn, options) => {
       if (inTransaction) return fn(store);

@@ -55,6 +55,9 @@ describeStore('store contract: memory', (store) => {
       ],
       unclass,
     );
+    // Episodes are written by the extraction job, not by the import itself.
+    expect(await memory.recall(reader([unclass]), 'hiking Alps', { k: 3 })).toEqual([]);
+    await memory.drainJobs();
     const hits = await memory.recall(reader([unclass]), 'hiking Alps', { k: 3, kinds: ['episode'] });
     expect(hits[0]?.record.sourceIds).toEqual(['t2']);
     // "weekend" is only in t1, but t2 answers it: the neighbour context finds t2 too.
@@ -66,6 +69,7 @@ describeStore('store contract: memory', (store) => {
     const { memory, owner, reader, unclass, secret } = await setup(store());
     await memory.importTurns(owner, 'c1', [turn('s1', 'The launch code word is PELICAN.')], secret);
     await memory.importTurns(owner, 'c2', [turn('u1', 'The picnic code word is PELICAN too.')], unclass);
+    await memory.drainJobs();
     const low = await memory.recall(reader([unclass]), 'code word PELICAN', { k: 10 });
     expect(low.map((h) => h.record.sourceIds[0])).toEqual(['u1']);
     expect(low.every((h) => h.record.labelId === unclass)).toBe(true);

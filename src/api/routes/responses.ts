@@ -4,6 +4,8 @@ import type { CreateResponse } from '../../runtime/index.js';
 import { defineRoute, anyRole } from '../route.js';
 import { inputItemSchema, labelHeader, metadataSchema, pageQuery, toInputItem } from '../schemas/items.js';
 import { disconnectSignal, openSse } from '../sse.js';
+import { mcpApprovalResponseSchema, mcpRequestToolSchema } from '../../tools/mcp/mcp-request-tool.js';
+import { createAsRun, getResponse, heldAsRun, runsCreateRequest } from './response-runs.js';
 
 const functionTool = z.object({
   type: z.literal('function', { error: "only tools of type 'function' are supported" }),
@@ -20,25 +22,19 @@ const toolChoice = z.union([
 
 export const createResponseBody = z.object({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(inputItemSchema)]).optional(),
+  input: z.union([z.string(), z.array(z.union([mcpApprovalResponseSchema, inputItemSchema]))]).optional(),
   instructions: z.string().nullish(),
   previous_response_id: z.string().min(1).nullish(),
   conversation: z.union([z.string().min(1), z.object({ id: z.string().min(1) })]).nullish(),
   store: z.boolean().nullish(),
   stream: z.boolean().nullish(),
-  background: z
-    .boolean()
-    .nullish()
-    // UNFINISHED: background runs (and POST /v1/responses/{id}/cancel) belong to the durable-runs work.
-    .refine(
-      (b) => b !== true,
-      'background responses are not supported yet; send the request without background',
-    ),
+  // [runs] background responses, MCP tools and approval answers are durable runs (response-runs.ts).
+  background: z.boolean().nullish(),
   metadata: metadataSchema.nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   max_output_tokens: z.number().int().min(1).nullish(),
-  tools: z.array(functionTool).nullish(),
+  tools: z.array(z.union([functionTool, mcpRequestToolSchema])).nullish(),
   tool_choice: toolChoice.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   truncation: z.enum(['auto', 'disabled']).nullish(),
@@ -49,15 +45,15 @@ export const createResponseBody = z.object({
     .nullish(),
 });
 
-type CreateBody = z.output<typeof createResponseBody>;
+export type CreateBody = z.output<typeof createResponseBody>;
 
-function toCreateResponse(body: CreateBody, label: string | undefined): CreateResponse {
+export function toCreateResponse(body: CreateBody, label: string | undefined): CreateResponse {
   const input =
     body.input === undefined
       ? []
       : typeof body.input === 'string'
         ? [{ role: 'user' as const, content: body.input, type: 'message' as const }]
-        : body.input;
+        : body.input.filter((i) => i.type !== 'mcp_approval_response');
   if (input.length === 0 && !body.previous_response_id && !body.conversation) {
     throw new EnclaveError('invalid_request', "Send 'input' (a string or a list of items).", {
       param: 'input',
@@ -75,13 +71,15 @@ function toCreateResponse(body: CreateBody, label: string | undefined): CreateRe
           ? body.conversation
           : body.conversation.id,
     metadata: body.metadata ?? {},
-    tools: (body.tools ?? []).map((t) => ({
-      type: 'function',
-      name: t.name,
-      description: t.description,
-      parameters: t.parameters ?? null,
-      strict: t.strict,
-    })),
+    tools: (body.tools ?? [])
+      .flatMap((t) => (t.type === 'function' ? [t] : []))
+      .map((t) => ({
+        type: 'function',
+        name: t.name,
+        description: t.description,
+        parameters: t.parameters ?? null,
+        strict: t.strict,
+      })),
     params: {
       temperature: body.temperature ?? null,
       max_output_tokens: body.max_output_tokens ?? null,
@@ -106,11 +104,11 @@ export const createResponseRoute = defineRoute({
   handle: async ({ body, principal, services, request, reply }) => {
     const signal = disconnectSignal(reply);
     const responses = services.runtime.responses;
-    const turn = await responses.prepare(
-      principal,
-      toCreateResponse(body, labelHeader(request.headers)),
-      signal,
-    );
+    if (runsCreateRequest(body)) return createAsRun({ body, principal, services, request, reply }, signal);
+    const created = toCreateResponse(body, labelHeader(request.headers));
+    const turn = await responses
+      .prepare(principal, structuredClone(created), signal)
+      .catch((error: unknown) => heldAsRun(services, principal, body, created, error));
     const events = responses.run(turn, signal);
     if (!body.stream) {
       let step = await events.next();
@@ -136,7 +134,12 @@ export const getResponseRoute = defineRoute({
   tag: 'responses',
   auth: anyRole,
   params: idParams,
-  handle: async ({ params, principal, services }) => services.runtime.responses.get(principal, params.id),
+  query: z.object({
+    stream: z.enum(['true', 'false']).optional(),
+    starting_after: z.coerce.number().int().min(-1).optional(),
+    include: z.union([z.string(), z.array(z.string())]).optional(),
+  }),
+  handle: async (ctx) => getResponse(ctx),
 });
 
 export const deleteResponseRoute = defineRoute({

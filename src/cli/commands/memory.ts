@@ -1,17 +1,16 @@
 import { Command } from 'commander';
 import { EnclaveError } from '../../errors/index.js';
 import { parseBanner } from '../../labels/index.js';
-import { offlineExtractor } from '../../memory/extract/offline-extractor.js';
-import { labelIdOfBanner, labelRollup, readScopeFor } from '../../memory/label-rollup.js';
+import { readScopeFor } from '../../memory/label-rollup.js';
 import {
   parseQueryLine,
   parseTurnLine,
   searchAnswer,
   SEARCH_DEFAULT_KINDS,
 } from '../../memory/memory-import.js';
-import { createMemoryService, type TurnInput } from '../../memory/memory-service.js';
+import type { TurnInput } from '../../memory/memory-service.js';
 import { memoryKinds, type MemoryKind } from '../../memory/types.js';
-import type { Store } from '../../store/store.js';
+import { importHistory } from '../../runtime/memory-import.js';
 import { stdinLines, withServices } from '../context.js';
 
 interface OwnerOptions {
@@ -19,11 +18,6 @@ interface OwnerOptions {
   user: string;
   agent: string;
 }
-
-const service = (store: Store) =>
-  // UNFINISHED: the CLI uses the offline extractor and no safety screen until src/safety and the model
-  // configuration are wired into Services; the runtime composition root injects both.
-  createMemoryService({ store, extractor: offlineExtractor(), lub: labelRollup(store.labels) });
 
 const parseKinds = (value: string): MemoryKind[] =>
   value.split(',').map((k) => {
@@ -47,21 +41,28 @@ export function memoryCommand(): Command {
     .requiredOption('--tenant <tenant>', 'tenant')
     .requiredOption('--user <user>', 'user whose history this is')
     .option('--agent <agent>', "agent the memory belongs to (default: shared by the user's agents)", '')
-    .option('--conversation <id>', 'conversation the turns belong to', 'import')
+    .option('--conversation <name>', 'name of the import: one conversation per (name, session)', 'import')
     .option('--label <banner>', 'security label of the turns', 'UNCLASSIFIED')
     .action(async (opts: OwnerOptions & { conversation: string; label: string }, command: Command) => {
-      await withServices(command, async ({ store }) => {
+      await withServices(command, async (services) => {
         const turns: TurnInput[] = [];
         let n = 0;
         for await (const line of stdinLines()) turns.push(parseTurnLine(line, ++n));
-        const labelId = await labelIdOfBanner(store.labels, opts.label);
-        const memory = service(store);
-        const owner = { tenantId: opts.tenant, userId: opts.user, agentId: opts.agent };
-        const result = await memory.importTurns(owner, opts.conversation, turns, labelId);
+        const result = await importHistory(
+          { store: services.store, labels: services.runtime.labels, memory: services.memory },
+          {
+            tenantId: opts.tenant,
+            userId: opts.user,
+            agentId: opts.agent,
+            conversation: opts.conversation,
+            label: opts.label,
+            turns,
+          },
+        );
         // Extraction normally runs in the server's background worker; the CLI drains the queue itself.
-        const jobs = await memory.drainJobs();
+        const jobs = await services.memory.service.drainJobs();
         process.stderr.write(
-          `imported ${result.added} turns (${result.skipped} already stored), ${jobs.done} extraction jobs\n`,
+          `imported ${result.added} turns (${result.skipped} already stored) into ${result.conversations} conversations, ${jobs.done} extraction jobs\n`,
         );
       });
     });
@@ -83,17 +84,16 @@ export function memoryCommand(): Command {
         if (!Number.isInteger(k) || k < 1 || k > 200)
           throw new EnclaveError('invalid_request', '--k must be 1..200.');
         const kinds = opts.kinds ? parseKinds(opts.kinds) : SEARCH_DEFAULT_KINDS;
-        await withServices(command, async ({ store }) => {
+        await withServices(command, async ({ store, memory }) => {
           const scope = await readScopeFor(store.labels, opts.tenant, {
             label: parseBanner(opts.clearance),
             authorizations: [],
           });
           const reader = { scope, userId: opts.user, agentId: opts.agent };
-          const memory = service(store);
           let n = 0;
           for await (const line of stdinLines()) {
             const q = parseQueryLine(line, ++n);
-            const hits = await memory.recall(reader, q.query, { k, kinds });
+            const hits = await memory.service.recall(reader, q.query, { k, kinds });
             process.stdout.write(`${searchAnswer(q.id, hits)}\n`);
           }
         });

@@ -6,6 +6,8 @@ export interface ExtractionTurn {
   speaker: string;
   text: string;
   occurredAt: number;
+  /** The turn's label id: an extractor that sends turns elsewhere must respect it (accreditation). */
+  labelId?: string | undefined;
 }
 
 /**

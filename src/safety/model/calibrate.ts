@@ -6,6 +6,8 @@ const MIN_T = 0.2;
 const MAX_T = 0.9;
 /** Heads with fewer validation positives or negatives than this keep their trained bias. */
 const MIN_CLASS = 5;
+/** The false-positive rate per scored unit a threshold may have on the validation split. */
+const MAX_FPR = 0.01;
 
 export interface HeadCalibration {
   threshold: number;
@@ -17,12 +19,18 @@ export interface HeadCalibration {
 const logit = (p: number): number => Math.log(p / (1 - p));
 
 /**
- * Moves each head's bias so its best threshold (Youden's J) on a validation split (carved from training data, never
- * from the evaluation split) lands at 0.5, where policies cut. Class-balanced training leaves biases that
- * score unfamiliar text (tables, receipts, code) as positive — nothing in it looked benign — and per-head
- * thresholds fix that without changing any policy.
+ * Moves the bias of the given heads so their best threshold on a validation split (carved from training
+ * data, never from the evaluation split) lands at 0.5, where policies cut. Used for the sentence-level
+ * `indirect` head: class-balanced training left it a large positive bias, so a sentence with no familiar
+ * n-gram (a table row, a receipt line) scored as an injection, and its text score is a maximum over every
+ * sentence of a document, which multiplies per-sentence false positives — hence the 1 % per-unit budget.
+ * Whole-text heads keep the policy's 0.5 on class-balanced scores.
  */
-export function calibrateBiases(model: LinearModel, validation: readonly TrainRow[]): HeadCalibration[] {
+export function calibrateBiases(
+  model: LinearModel,
+  validation: readonly TrainRow[],
+  heads: readonly number[],
+): HeadCalibration[] {
   const out: HeadCalibration[] = [];
   const scores = validation.map((r) => model.predict(r.x));
   for (let h = 0; h < model.heads; h++) {
@@ -33,19 +41,23 @@ export function calibrateBiases(model: LinearModel, validation: readonly TrainRo
     });
     const positives = rows.filter((r) => r.y === 1).length;
     const negatives = rows.length - positives;
-    if (positives < MIN_CLASS || negatives < MIN_CLASS) {
+    if (!heads.includes(h) || positives < MIN_CLASS || negatives < MIN_CLASS) {
       out.push({ threshold: 0.5, shift: 0, positives, negatives });
       continue;
     }
-    let best = { j: -2, t: 0.5 };
+    let best = { recall: -1, t: MAX_T };
     for (let t = MIN_T; t <= MAX_T + 1e-9; t += 0.01) {
       let tp = 0;
       let fp = 0;
-      for (const r of rows) if (r.s >= t) r.y === 1 ? tp++ : fp++;
-      // Youden's J (recall minus false-positive rate) does not depend on the validation split's class mix,
-      // which is the training mix, not any deployment's; ties go to the higher threshold.
-      const j = tp / positives - fp / negatives;
-      if (j >= best.j) best = { j, t };
+      for (const r of rows) {
+        if (r.s < t) continue;
+        if (r.y === 1) tp++;
+        else fp++;
+      }
+      // The highest recall at a per-unit validation false-positive rate of at most MAX_FPR: both rates ignore
+      // the split's class mix (the training mix, not any deployment's).
+      const recall = tp / positives;
+      if (fp / negatives <= MAX_FPR && recall > best.recall) best = { recall, t };
     }
     const shift = -logit(best.t);
     model.bias[h] = (model.bias[h] ?? 0) + shift;

@@ -20,7 +20,7 @@ const FNV_PRIME = 0x01000193;
 const MAX_CHARS = 20_000;
 /** Grams come from a word's first characters only: long tokens (URLs, base64, hashes) would flood the vector. */
 const MAX_GRAM_WORD = 24;
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[^\p{ASCII}]/u;
 const WORD_CHAR = /[\p{L}\p{N}]/u;
 const LETTER = /\p{L}/u;
 const APOSTROPHE = 39;

@@ -93,5 +93,7 @@ export function loadModel(dir: string): LoadedModel {
     throw new EnclaveError('unavailable', `The safety model weights in ${dir} are truncated.`);
   const weights = new Float32Array(q.length);
   for (let i = 0; i < q.length; i++) weights[i] = (q[i] ?? 0) * (meta.scale[i % H] ?? 0);
-  return { model: new LinearModel(meta.dims, weights, Float32Array.from(meta.bias)), meta };
+  // A copy: the gunzip buffer may be a slice of a larger pooled allocation.
+  const quantized = { q: Int8Array.from(q), scale: Float32Array.from(meta.scale) };
+  return { model: new LinearModel(meta.dims, weights, Float32Array.from(meta.bias), quantized), meta };
 }

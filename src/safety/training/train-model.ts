@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSafetyEngine } from '../classifier.js';
 import { loadModel, modelExists, saveModel } from '../model/model-file.js';
-import { modelHeads } from '../model/linear-model.js';
+import { headIndex, modelHeads } from '../model/linear-model.js';
 import { defaultTrainOptions, trainLinear } from '../model/train-linear.js';
 import { buildCorpus, type SourceSummary } from './corpus.js';
 import { evaluate, type EvalReport } from './evaluate.js';
@@ -59,12 +59,17 @@ export function trainModel(options: TrainModelOptions): TrainModelReport {
     heads: modelHeads.length,
     epochs: options.epochs ?? defaultTrainOptions.epochs,
   });
-  const calibration = calibrateBiases(model, toTrainRows(validation, dims));
+  const calibration = calibrateBiases(model, toTrainRows(validation, dims), [headIndex('indirect')]);
   log(
     `fit rows ${fit.length}, validation rows ${validation.length}; thresholds ` +
       modelHeads.map((h, i) => `${h} ${calibration[i]?.threshold ?? 0.5}`).join(', '),
   );
-  const digest = createHash('sha256').update(Buffer.from(model.weights.buffer)).digest('hex').slice(0, 10);
+  // Bias included: calibration moves biases only, and a different calibration is a different model.
+  const digest = createHash('sha256')
+    .update(Buffer.from(model.weights.buffer))
+    .update(Buffer.from(model.bias.buffer))
+    .digest('hex')
+    .slice(0, 10);
   const version = `linear-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${digest}`;
 
   mkdirSync(options.modelDir, { recursive: true });

@@ -7,6 +7,19 @@ import { conversations } from './0006-conversations.js';
 import { runs } from './0007-runs.js';
 import { safety } from './0004-safety.js';
 import { safetyRequester } from './0008-safety-requester.js';
+import { memorySearch } from './0009-memory-search.js';
+import { labelDowngrades } from './0010-label-downgrades.js';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
-export const migrations: readonly Migration[] = [foundation, audit, dataKeys, memory, conversations, runs, safety, safetyRequester];
+export const migrations: readonly Migration[] = [
+  foundation,
+  audit,
+  dataKeys,
+  memory,
+  conversations,
+  runs,
+  safety,
+  safetyRequester,
+  memorySearch,
+  labelDowngrades,
+];

@@ -38,6 +38,12 @@ export interface AuditRepo {
   insertEntries(rows: readonly AuditEntryRow[]): Promise<void>;
   /** Up to `limit` entries with index >= `from`, in index order. */
   entries(from: number, limit: number): Promise<AuditEntryRow[]>;
+  /**
+   * Up to `limit` entries of `tenant` with `from` <= index < `to`, in index order. The tenant is read from the
+   * entry's JSON inside the query (the auditor API's tenant scope is a WHERE clause); the index range keeps
+   * the scan bounded however rare the tenant's entries are.
+   */
+  tenantEntries(tenant: string, from: number, to: number, limit: number): Promise<AuditEntryRow[]>;
   /** Leaf hashes of indexes [from, to), in index order. */
   leafHashes(from: number, to: number): Promise<string[]>;
   /** Stores a checkpoint; a second one for the same tree size is ignored (the first stays). */
@@ -88,8 +94,20 @@ const lockHeadSql = CompiledQuery.raw(
   'update audit_head set tree_size = tree_size where id = 1 returning tree_size, frontier',
 );
 
+const selectEntries =
+  'select "index", leaf_hash as "leafHash", entry, created_at as "createdAt" from audit_entries';
+
 export function auditRepo(db: Kysely<Database>, dialect: Dialect): AuditRepo {
   const insertTexts = new Map<number, string>();
+  const entriesSql =
+    selectEntries +
+    (dialect === 'postgres'
+      ? ' where "index" >= $1 order by "index" limit $2'
+      : ' where "index" >= ? order by "index" limit ?');
+  const tenantEntriesSql =
+    dialect === 'postgres'
+      ? `${selectEntries} where "index" >= $1 and "index" < $2 and (entry::jsonb ->> 'tenant') = $3 order by "index" limit $4`
+      : `${selectEntries} where "index" >= ? and "index" < ? and json_extract(entry, '$.tenant') = ? order by "index" limit ?`;
   const setHeadSql =
     dialect === 'postgres'
       ? 'update audit_head set tree_size = $1, frontier = $2 where id = 1'
@@ -122,19 +140,19 @@ export function auditRepo(db: Kysely<Database>, dialect: Dialect): AuditRepo {
       }
     },
     async entries(from, limit) {
-      const rows = await db
-        .selectFrom('audit_entries')
-        .select(['index', 'leaf_hash', 'entry', 'created_at'])
-        .where('index', '>=', from)
-        .orderBy('index')
-        .limit(limit)
-        .execute();
-      return rows.map((r) => ({
-        index: Number(r.index),
-        leafHash: r.leaf_hash,
-        entry: r.entry,
-        createdAt: Number(r.created_at),
-      }));
+      // Verification and export stream the whole log through here: columns come out under their row names, so
+      // SQLite's rows are used as they are; PostgreSQL returns bigint as text and needs the numbers converted.
+      const { rows } = await db.executeQuery<AuditEntryRow>(CompiledQuery.raw(entriesSql, [from, limit]));
+      if (dialect === 'sqlite') return rows;
+      return rows.map((r) => ({ ...r, index: Number(r.index), createdAt: Number(r.createdAt) }));
+    },
+    async tenantEntries(tenant, from, to, limit) {
+      const { rows } = await db.executeQuery<AuditEntryRow>(
+        CompiledQuery.raw(tenantEntriesSql, [from, to, tenant, limit]),
+      );
+      return dialect === 'sqlite'
+        ? rows
+        : rows.map((r) => ({ ...r, index: Number(r.index), createdAt: Number(r.createdAt) }));
     },
     async leafHashes(from, to) {
       const rows = await db

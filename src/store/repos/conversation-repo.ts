@@ -28,7 +28,10 @@ export interface PageRequest {
   order: 'asc' | 'desc';
 }
 
-/** Conversations: labelled containers of items. Every read and write is scoped to tenant + visible labels. */
+/**
+ * Conversations: labelled containers of items. Every read and write is scoped to tenant + visible labels.
+ * `metadata` is sealed by src/crypto/sealed-conversation-repo.ts: a new read method must be added there too.
+ */
 export interface ConversationRepo {
   insert(record: ConversationRecord): Promise<void>;
   get(scope: ReadScope, id: string): Promise<ConversationRecord | undefined>;
@@ -47,6 +50,17 @@ export interface ConversationRepo {
   ): Promise<number>;
   /** Deletes the conversation and all its items; false when it is not visible. */
   delete(scope: ReadScope, id: string): Promise<boolean>;
+  /** Ids of every conversation `principal` created in the tenant, whatever its label (user erasure). */
+  idsByPrincipal(tenantId: string, principal: string): Promise<string[]>;
+  /**
+   * Trusted downgrade: a visible conversation's container label and high-water mark. `metadata` replaces the
+   * stored metadata when given (sealed again by the encryption layer, whose AAD holds the label).
+   */
+  relabel(
+    scope: ReadScope,
+    id: string,
+    change: { labelId: string; highWaterLabelId: string; metadata?: string; now: number },
+  ): Promise<boolean>;
 }
 
 const toRecord = (row: Selectable<ConversationTable>): ConversationRecord => ({
@@ -116,6 +130,21 @@ export function conversationRepo(db: Kysely<Database>, dialect: Dialect): Conver
         .execute();
       return { data: rows.slice(0, page.limit).map(toRecord), hasMore: rows.length > page.limit };
     },
+    async relabel(scope, id, change) {
+      const result = await db
+        .updateTable('conversations')
+        .set({
+          label_id: change.labelId,
+          high_water_label_id: change.highWaterLabelId,
+          updated_at: change.now,
+          ...(change.metadata === undefined ? {} : { metadata: change.metadata }),
+        })
+        .where('tenant_id', '=', scope.tenantId)
+        .where('label_id', 'in', scopeLabelIds(scope))
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
     async updateMetadata(scope, id, metadata, now) {
       const result = await db
         .updateTable('conversations')
@@ -165,6 +194,15 @@ export function conversationRepo(db: Kysely<Database>, dialect: Dialect): Conver
         return true;
       };
       return db.isTransaction ? run(db) : db.transaction().execute(run);
+    },
+    async idsByPrincipal(tenantId, principal) {
+      const rows = await db
+        .selectFrom('conversations')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('principal', '=', principal)
+        .execute();
+      return rows.map((r) => r.id);
     },
   };
 }

@@ -21,7 +21,10 @@ export interface ItemRecord {
   createdAt: number;
 }
 
-/** Items of conversations and responses (messages, function calls and outputs, compactions, …). */
+/**
+ * Items of conversations and responses (messages, function calls and outputs, compactions, …).
+ * `content` is sealed by src/crypto/sealed-item-repo.ts: a new read method must be added there too.
+ */
 export interface ItemRepo {
   insertMany(records: readonly ItemRecord[]): Promise<void>;
   get(scope: ReadScope, id: string): Promise<ItemRecord | undefined>;
@@ -37,6 +40,11 @@ export interface ItemRepo {
   delete(scope: ReadScope, conversationId: string, id: string): Promise<boolean>;
   /** Deletes a response's own items that belong to no conversation. */
   deleteDetached(scope: ReadScope, responseId: string): Promise<void>;
+  /**
+   * Trusted downgrade: gives a visible item a new label. `content` replaces the stored content when given
+   * (the encryption layer passes it sealed again under the new label, which is in its AAD).
+   */
+  relabel(scope: ReadScope, id: string, labelId: string, content?: string): Promise<boolean>;
 }
 
 const toRecord = (row: Selectable<ItemTable>): ItemRecord => ({
@@ -141,6 +149,16 @@ export function itemRepo(db: Kysely<Database>): ItemRepo {
         .where('id', '=', id)
         .executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
+    },
+    async relabel(scope, id, labelId, content) {
+      const result = await db
+        .updateTable('items')
+        .set(content === undefined ? { label_id: labelId } : { label_id: labelId, content })
+        .where('tenant_id', '=', scope.tenantId)
+        .where('label_id', 'in', scopeLabelIds(scope))
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
     async deleteDetached(scope, responseId) {
       await db

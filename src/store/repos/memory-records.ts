@@ -75,6 +75,21 @@ export function recordQueries(db: Kysely<Database>) {
     return q;
   };
 
+  /** The postings of `terms` that `reader` may see: the same filters as `visible`, on the term rows. */
+  const postings = (reader: MemoryReader, options: Omit<SearchOptions, 'limit'>, terms: string[]) => {
+    let q = db
+      .selectFrom('memory_terms as t')
+      .where('t.tenant_id', '=', reader.scope.tenantId)
+      .where('t.term', 'in', terms)
+      .where('t.user_id', 'in', unique([reader.userId, '']))
+      .where('t.agent_id', 'in', unique([reader.agentId, '']))
+      .where('t.label_id', 'in', reader.scope.labelIds.length ? [...reader.scope.labelIds] : ['\u0000none']);
+    if (!options.includeSuperseded) q = q.where('t.current', '=', 1);
+    if (options.kinds?.length) q = q.where('t.kind', 'in', [...options.kinds]);
+    if (options.excludeKinds?.length) q = q.where('t.kind', 'not in', [...options.excludeKinds]);
+    return q;
+  };
+
   /**
    * N and average length of what `reader` sees: a scan of the reader's rows, so it is cached for a few
    * seconds (and dropped on any write through this store). A stale N/avgdl shifts scores slightly and
@@ -107,7 +122,7 @@ export function recordQueries(db: Kysely<Database>) {
       wrote();
       const docLen = [...record.terms.values()].reduce((a, b) => a + b, 0);
       await db.insertInto('memory_records').values(toRow(record, docLen)).execute();
-      await insertTerms(db, record.owner.tenantId, record.id, record.terms);
+      await insertTerms(db, postingOf(record, docLen), record.terms);
       if (record.sourceKeys.length) {
         await db
           .insertInto('memory_record_sources')
@@ -125,9 +140,16 @@ export function recordQueries(db: Kysely<Database>) {
     /** Re-indexes a record (an episode whose neighbour arrived, a merged duplicate). */
     async reindex(tenantId: string, id: string, terms: ReadonlyMap<string, number>): Promise<void> {
       wrote();
-      await db.deleteFrom('memory_terms').where('record_id', '=', id).execute();
-      await insertTerms(db, tenantId, id, terms);
+      const row = await db
+        .selectFrom('memory_records')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) return;
       const docLen = [...terms.values()].reduce((a, b) => a + b, 0);
+      await db.deleteFrom('memory_terms').where('record_id', '=', id).execute();
+      await insertTerms(db, postingOf(fromRow(row), docLen), terms);
       await db.updateTable('memory_records').set({ doc_len: docLen }).where('id', '=', id).execute();
     },
 
@@ -160,6 +182,7 @@ export function recordQueries(db: Kysely<Database>) {
         .where('id', '=', id)
         .where('superseded_at', 'is', null)
         .execute();
+      await db.updateTable('memory_terms').set({ current: 0 }).where('record_id', '=', id).execute();
     },
 
     async setEmbedding(id: string, vector: Float32Array): Promise<void> {
@@ -209,6 +232,18 @@ export function recordQueries(db: Kysely<Database>) {
       return rows.map(fromRow);
     },
 
+    /** One record by id under a label scope, whoever owns it (the API decides who may act on it). */
+    async byId(scope: ReadScope, id: string): Promise<RecordRow | undefined> {
+      const row = await db
+        .selectFrom('memory_records')
+        .selectAll()
+        .where('tenant_id', '=', scope.tenantId)
+        .where('label_id', 'in', scope.labelIds.length ? [...scope.labelIds] : ['\u0000none'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row ? fromRow(row) : undefined;
+    },
+
     async list(reader: MemoryReader, options: SearchOptions & { before?: number }): Promise<RecordRow[]> {
       let q = visible(reader, options).selectAll('r');
       if (options.before !== undefined) q = q.where('r.recorded_at', '<', options.before);
@@ -219,9 +254,9 @@ export function recordQueries(db: Kysely<Database>) {
     /**
      * Okapi BM25 over the weighted term table, computed in SQL so only the top `limit` leave the
      * database. Collection statistics (N, avgdl, df) are taken over what the reader may see, so a
-     * hidden record cannot even shift a visible record's score.
-     * UNFINISHED: p95 misses the 10 ms target at 10k records (docs/benchmarks.md, "Memory"); denormalise the
-     * filter columns and doc_len onto memory_terms so this becomes an index-only scan.
+     * hidden record cannot even shift a visible record's score. The reader filters are columns of
+     * `memory_terms` itself (0009-memory-search): each query term is one range of a covering index and
+     * no record row is touched until the top hits are read.
      */
     async searchBm25(
       reader: MemoryReader,
@@ -232,10 +267,7 @@ export function recordQueries(db: Kysely<Database>) {
       if (terms.length === 0) return [];
       const { n, avgdl } = await collectionStats(reader, options);
       if (n === 0) return [];
-      const dfRows = await visible(reader, options)
-        .innerJoin('memory_terms as t', 't.record_id', 'r.id')
-        .where('t.tenant_id', '=', reader.scope.tenantId)
-        .where('t.term', 'in', terms)
+      const dfRows = await postings(reader, options, terms)
         .select(['t.term', (eb) => eb.fn.countAll<number>().as('df')])
         .groupBy('t.term')
         .execute();
@@ -251,24 +283,21 @@ export function recordQueries(db: Kysely<Database>) {
       );
       const norm = sql`cast(${BM25.k1 * (1 - BM25.b)} as double precision) + cast(${
         (BM25.k1 * BM25.b) / avgdl
-      } as double precision) * r.doc_len`;
-      const rows = await visible(reader, options)
-        .innerJoin('memory_terms as t', 't.record_id', 'r.id')
-        .where('t.tenant_id', '=', reader.scope.tenantId)
-        .where(
-          't.term',
-          'in',
-          weights.map((x) => x.term),
-        )
+      } as double precision) * t.doc_len`;
+      const rows = await postings(
+        reader,
+        options,
+        weights.map((x) => x.term),
+      )
         .select([
-          'r.id as id',
+          't.record_id as id',
           sql<number>`sum((case t.term ${termWeight} else 0 end) * t.weight / (t.weight + ${norm}))`.as(
             'score',
           ),
         ])
-        .groupBy('r.id')
+        .groupBy('t.record_id')
         .orderBy('score', 'desc')
-        .orderBy('r.id')
+        .orderBy('t.record_id')
         .limit(options.limit)
         .execute();
       return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
@@ -290,18 +319,36 @@ export function recordQueries(db: Kysely<Database>) {
   };
 }
 
-async function insertTerms(
-  db: Kysely<Database>,
-  tenantId: string,
-  id: string,
-  terms: ReadonlyMap<string, number>,
-) {
-  const rows = [...terms].map(([term, weight]) => ({ record_id: id, tenant_id: tenantId, term, weight }));
-  // Chunked so a long record stays under SQLite's bound-parameter limit.
-  for (let i = 0; i < rows.length; i += 200)
+/** The record columns every posting carries (the search filters and the BM25 length). */
+interface Posting {
+  record_id: string;
+  tenant_id: string;
+  user_id: string;
+  agent_id: string;
+  label_id: string;
+  kind: string;
+  current: number;
+  doc_len: number;
+}
+
+const postingOf = (r: RecordRow, docLen: number): Posting => ({
+  record_id: r.id,
+  tenant_id: r.owner.tenantId,
+  user_id: r.owner.userId,
+  agent_id: r.owner.agentId,
+  label_id: r.labelId,
+  kind: r.kind,
+  current: r.supersededAt === null ? 1 : 0,
+  doc_len: docLen,
+});
+
+async function insertTerms(db: Kysely<Database>, posting: Posting, terms: ReadonlyMap<string, number>) {
+  const rows = [...terms].map(([term, weight]) => ({ ...posting, term, weight }));
+  // Chunked so a long record stays under SQLite's bound-parameter limit (10 columns per row).
+  for (let i = 0; i < rows.length; i += 80)
     await db
       .insertInto('memory_terms')
-      .values(rows.slice(i, i + 200))
+      .values(rows.slice(i, i + 80))
       .execute();
 }
 

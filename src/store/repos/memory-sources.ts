@@ -16,9 +16,15 @@ export interface SourceRow {
   labelId: string;
   occurredAt: number;
   extractedAt: number | null;
+  /** The conversation item the turn is stored as (its id is what the runtime reports as the source). */
+  itemId?: string | null | undefined;
 }
 
-/** Stored turns: the provenance of every memory, until the conversation store carries them itself. */
+/**
+ * Memory's index of stored turns: which conversation item a turn is (`item_id`), its caller id, session order
+ * (for neighbours) and whether extraction has read it. The turn itself lives in the conversation store.
+ * UNFINISHED: `text` is a plaintext copy of the item's content; it should be sealed like items are (src/crypto).
+ */
 export function sourceQueries(db: Kysely<Database>) {
   const owned = (owner: OwnerKey) =>
     db
@@ -61,6 +67,17 @@ export function sourceQueries(db: Kysely<Database>) {
         .orderBy('seq')
         .execute();
       return rows.map(fromRow);
+    },
+
+    /** The turns right before and after `s` in its conversation session (neighbour context). */
+    async adjacent(owner: OwnerKey, s: SourceRow): Promise<SourceRow[]> {
+      const session = owned(owner)
+        .selectAll()
+        .where('conversation_id', '=', s.conversationId)
+        .where('session', '=', s.session);
+      const before = await session.where('seq', '<', s.seq).orderBy('seq', 'desc').limit(1).execute();
+      const after = await session.where('seq', '>', s.seq).orderBy('seq').limit(1).execute();
+      return [...before, ...after].map(fromRow);
     },
 
     async byTurnIds(
@@ -116,6 +133,7 @@ function toRow(owner: OwnerKey, r: SourceRow, now: number): MemorySourceTable {
     occurred_at: r.occurredAt,
     created_at: now,
     extracted_at: r.extractedAt,
+    item_id: r.itemId ?? null,
   };
 }
 
@@ -131,5 +149,6 @@ function fromRow(row: MemorySourceTable): SourceRow {
     labelId: row.label_id,
     occurredAt: Number(row.occurred_at),
     extractedAt: row.extracted_at === null ? null : Number(row.extracted_at),
+    itemId: row.item_id,
   };
 }

@@ -60,14 +60,22 @@ export type ResponseUpdate = Partial<
     | 'incompleteReason'
     | 'latencyMs'
     | 'completedAt'
+    // Content columns are rewritten only when the label changes: they are sealed with the label in their AAD.
+    | 'instructions'
+    | 'tools'
+    | 'metadata'
   >
 >;
 
+/** Content columns (instructions, tools, metadata, error) are sealed by src/crypto/sealed-response-repo.ts. */
 export interface ResponseRepo {
   insert(record: ResponseRecord): Promise<void>;
   get(scope: ReadScope, id: string): Promise<ResponseRecord | undefined>;
   update(scope: ReadScope, id: string, change: ResponseUpdate): Promise<boolean>;
+  /** Deletes the response and its own items that belong to no conversation; false when it is not visible. */
   delete(scope: ReadScope, id: string): Promise<boolean>;
+  /** Ids of every response `principal` created in the tenant, whatever its label (user erasure). */
+  idsByPrincipal(tenantId: string, principal: string): Promise<string[]>;
 }
 
 const toRecord = (row: Selectable<ResponseTable>): ResponseRecord => ({
@@ -153,6 +161,9 @@ export function responseRepo(db: Kysely<Database>): ResponseRepo {
       if (c.incompleteReason !== undefined) set.incomplete_reason = c.incompleteReason;
       if (c.latencyMs !== undefined) set.latency_ms = c.latencyMs;
       if (c.completedAt !== undefined) set.completed_at = c.completedAt;
+      if (c.instructions !== undefined) set.instructions = c.instructions;
+      if (c.tools !== undefined) set.tools = c.tools;
+      if (c.metadata !== undefined) set.metadata = c.metadata;
       if (Object.keys(set).length === 0) return (await this.get(scope, id)) !== undefined;
       const result = await db
         .updateTable('responses')
@@ -164,13 +175,33 @@ export function responseRepo(db: Kysely<Database>): ResponseRepo {
       return Number(result.numUpdatedRows) > 0;
     },
     async delete(scope, id) {
-      const result = await db
-        .deleteFrom('responses')
-        .where('tenant_id', '=', scope.tenantId)
-        .where('label_id', 'in', scopeLabelIds(scope))
-        .where('id', '=', id)
-        .executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+      const run = async (tx: Kysely<Database>): Promise<boolean> => {
+        const result = await tx
+          .deleteFrom('responses')
+          .where('tenant_id', '=', scope.tenantId)
+          .where('label_id', 'in', scopeLabelIds(scope))
+          .where('id', '=', id)
+          .executeTakeFirst();
+        if (Number(result.numDeletedRows) === 0) return false;
+        await tx
+          .deleteFrom('items')
+          .where('tenant_id', '=', scope.tenantId)
+          .where('label_id', 'in', scopeLabelIds(scope))
+          .where('response_id', '=', id)
+          .where('conversation_id', 'is', null)
+          .execute();
+        return true;
+      };
+      return db.isTransaction ? run(db) : db.transaction().execute(run);
+    },
+    async idsByPrincipal(tenantId, principal) {
+      const rows = await db
+        .selectFrom('responses')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('principal', '=', principal)
+        .execute();
+      return rows.map((r) => r.id);
     },
   };
 }
