@@ -5,6 +5,8 @@ import type { Encryption } from './encryption.js';
 export interface ErasureReport {
   conversations: number;
   responses: number;
+  /** Safety review items of the user's requests. */
+  reviews: number;
   /** Keys of the `user:` scope destroyed (each conversation's and response's receipt names its own). */
   userKeyIds: string[];
 }
@@ -23,13 +25,15 @@ export async function eraseUser(
 ): Promise<ErasureReport> {
   // An erasure is not a read by the user: it reaches every label of the tenant.
   const everyLabel = { tenantId: tenant, labelIds: (await store.labels.list()).map((l) => l.id) };
-  const report: ErasureReport = { conversations: 0, responses: 0, userKeyIds: [] };
+  const report: ErasureReport = { conversations: 0, responses: 0, reviews: 0, userKeyIds: [] };
   for (const id of await store.responses.idsByPrincipal(tenant, subject)) {
     if (await store.responses.delete(everyLabel, id)) report.responses += 1;
   }
   for (const id of await store.conversations.idsByPrincipal(tenant, subject)) {
     if (await store.conversations.delete(everyLabel, id)) report.conversations += 1;
   }
+  // Review items hold the user's flagged texts, sealed under `user:`: delete them before the key goes.
+  report.reviews = await store.safety.deleteByRequester(tenant, subject);
   // UNFINISHED: long-term memory rows of the user are not deleted here (src/memory does not seal them
   // under `user:` yet); shredding the scope covers whatever is sealed under it.
   report.userKeyIds = (await encryption.shred(tenant, userScope(subject))).keyIds;

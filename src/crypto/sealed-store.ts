@@ -6,6 +6,7 @@ import type { Encryption } from './encryption.js';
 import { sealedConversationRepo } from './sealed-conversation-repo.js';
 import { sealedItemRepo } from './sealed-item-repo.js';
 import { sealedResponseRepo } from './sealed-response-repo.js';
+import { sealedSafetyRepo } from './sealed-safety-repo.js';
 
 /**
  * The store the rest of Enclave uses: conversations, items and responses seal their content columns on
@@ -42,6 +43,7 @@ function bindSealed(
   const sealed: Store = {
     ...store,
     items: sealedItemRepo(store.items, cipher),
+    safety: sealedSafetyRepo(store.safety, cipher),
     conversations: {
       ...conversations,
       async delete(scope, id) {

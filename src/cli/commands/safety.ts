@@ -10,8 +10,7 @@ import { harmCategories } from '../../safety/taxonomy.js';
 import { evaluate } from '../../safety/training/evaluate.js';
 import type { LabelledText } from '../../safety/training/labelled-text.js';
 import { trainModel } from '../../safety/training/train-model.js';
-import { openStore } from '../../store/open-store.js';
-import { configFrom, stdinLines } from '../context.js';
+import { configFrom, stdinLines, withServices } from '../context.js';
 
 const classifyLine = z.object({ id: z.union([z.string(), z.number()]), text: z.string() });
 const evalLine = z.object({
@@ -156,13 +155,8 @@ export function safetyCommand(): Command {
       ) => {
         let reviewed: LabelledText[] = [];
         if (opts.withReviews) {
-          const config = configFrom(command);
-          const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-          try {
-            reviewed = await reviewedTrainingRows(store.safety);
-          } finally {
-            await store.close();
-          }
+          // Through the services: the database file is encrypted and review texts are sealed.
+          reviewed = await withServices(command, (services) => reviewedTrainingRows(services.store.safety));
         }
         const report = trainModel({
           datasetsRoot: opts.datasets,

@@ -70,6 +70,8 @@ export interface SafetyRepo {
   decideReview(tenantId: string, id: string, decision: ReviewDecision): Promise<boolean>;
   /** Every decided item across tenants (for retraining), oldest first. */
   listDecided(since?: number): Promise<SafetyReviewRecord[]>;
+  /** Deletes every review item a requester's traffic produced (user erasure); returns how many. */
+  deleteByRequester(tenantId: string, requester: string): Promise<number>;
 }
 
 const reviewRecord = (r: Selectable<SafetyReviewTable>): SafetyReviewRecord => ({
@@ -221,6 +223,14 @@ export function safetyRepo(db: Kysely<Database>): SafetyRepo {
         .orderBy('id')
         .execute();
       return rows.map(reviewRecord);
+    },
+    async deleteByRequester(tenantId, requester) {
+      const result = await db
+        .deleteFrom('safety_reviews')
+        .where('tenant_id', '=', tenantId)
+        .where('requester', '=', requester)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }
