@@ -4,6 +4,7 @@
  * same texts (unstemmed, no label/owner filter), the engine's native full-text path.
  *   npx tsx bench/memory-latency.ts [sizes...]          # SQLite, default sizes 10000 100000
  *   bash scripts/with-postgres.sh npx tsx bench/memory-latency.ts   # also PostgreSQL
+ * The store seals memory text and blinds its terms as the server's does (MEMORY_PLAIN=1: the plain store).
  * Bounded: 200 queries per size and engine. Synthetic text: a Zipf-distributed 20k-word vocabulary
  * without its 50 most frequent ranks (the stop words an analyzer drops).
  */
@@ -12,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { createEncryption, sealContent } from '../src/crypto/index.js';
 import { queryTerms, termWeights } from '../src/memory/index-document.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
@@ -117,7 +119,14 @@ async function main() {
     const base = fts5Baseline(texts, queries);
     for (const engine of engines) {
       const dataDir = mkdtempSync(join(tmpdir(), 'enclave-memlat-'));
-      const store = await openStore({ dataDir, databaseUrl: engine.url });
+      const plain = await openStore({ dataDir, databaseUrl: engine.url });
+      // Only shreds and key changes append to the audit log; the bench does neither.
+      const encryption = createEncryption({
+        repo: plain.dataKeys,
+        dataDir,
+        audit: { append: async () => 0 },
+      });
+      const store = process.env.MEMORY_PLAIN === '1' ? plain : sealContent(plain, encryption);
       const tenantId = `bench${size}`;
       await store.tenants.ensure(tenantId);
       const labelId = await store.labels.ensure('UNCLASSIFIED');

@@ -46,8 +46,10 @@ async function run(name: string, send: (worker: number) => Promise<boolean>): Pr
 }
 
 const mock = await startMockOpenAI();
+// `safety: {}` is `enclave serve`'s default (safety on, default policy, audit durable); without it the test server
+// would flag every text into the review queue. Memory is off by default, as in `enclave serve`.
 const enclave = await startTestServer({
-  configFile: { models: { endpoints: [{ id: MODEL, baseUrl: mock.url }] } },
+  configFile: { models: { endpoints: [{ id: MODEL, baseUrl: mock.url }] }, safety: {} },
 });
 const key = await enclave.key();
 const json = { 'content-type': 'application/json' };

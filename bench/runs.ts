@@ -7,7 +7,7 @@
  * Bounded: about a minute on SQLite.
  */
 import { submitRun } from '../src/runs/run-commands.js';
-import { createMcpToolset } from '../src/tools/mcp/mcp-toolset.js';
+import { baselineRunsPerSecond } from './runs-baseline.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { startMcpHttpServer } from '../test/support/mcp-test-server.js';
@@ -20,45 +20,6 @@ const CONCURRENCY = 8;
 const upstream = await startMockOpenAI({ delayMs: 20 });
 const mcp = await startMcpHttpServer();
 const rows: string[][] = [];
-
-async function baseline(): Promise<number> {
-  const toolset = createMcpToolset([
-    {
-      label: 'calc',
-      url: mcp.url,
-      command: undefined,
-      args: [],
-      env: undefined,
-      headers: undefined,
-      allowedTools: undefined,
-      requireApproval: ['never'],
-      outputLabel: 'U',
-    },
-  ]);
-  const chat = (text: string) =>
-    fetch(`${upstream.url}/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: text }] }),
-    }).then((r) => r.json());
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < RUNS) {
-        const n = next++;
-        await chat(`plan ${n}`);
-        await toolset.call('calc', 'add', JSON.stringify({ a: n, b: 1 }), {
-          idempotencyKey: uniqueId('base'),
-        });
-        await chat(`answer ${n}`);
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  await toolset.close();
-  return RUNS / seconds;
-}
 
 const waitAll = async (store: Store, ids: string[]) => {
   for (;;) {
@@ -129,7 +90,7 @@ async function durable(
   return { runsPerSecond, resumeMs, startMs };
 }
 
-const base = await baseline();
+const base = await baselineRunsPerSecond(upstream.url, mcp.url, RUNS, CONCURRENCY);
 rows.push(['in-process, no store (baseline)', base.toFixed(1), '1.00', '–', '–']);
 const engines: Engine[] = process.env.ENCLAVE_TEST_PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 for (const engine of engines) {

@@ -3,6 +3,7 @@ import { createMemoryService } from '../../src/memory/memory-service.js';
 import { offlineExtractor } from '../../src/memory/extract/offline-extractor.js';
 import { SEARCH_DEFAULT_KINDS, SEARCH_EXCLUDED_KINDS } from '../../src/memory/memory-import.js';
 import { labelIdOfBanner } from '../../src/memory/label-rollup.js';
+import { createEncryption, sealContent } from '../../src/crypto/index.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { LocomoConversation } from './locomo-data.js';
 
@@ -17,9 +18,15 @@ const searchKinds =
     : { kinds: SEARCH_DEFAULT_KINDS };
 const UNCLASSIFIED = 'UNCLASSIFIED';
 
-/** The functions the CLI calls, in process: one store, one user per conversation. */
+/**
+ * The functions the CLI calls, in process: one store, one user per conversation. The store seals memory
+ * text and blinds its terms as the server's does (MEMORY_PLAIN=1: the plain store, for comparison).
+ */
 export async function inProcessSearch(dataDir: string): Promise<SearchRun> {
-  const store = await openStore({ dataDir });
+  const plain = await openStore({ dataDir });
+  // Only shreds and key changes append to the audit log; the bench does neither.
+  const encryption = createEncryption({ repo: plain.dataKeys, dataDir, audit: { append: async () => 0 } });
+  const store = process.env.MEMORY_PLAIN === '1' ? plain : sealContent(plain, encryption);
   await store.tenants.ensure(TENANT);
   const label = await labelIdOfBanner(store.labels, UNCLASSIFIED);
   const memory = createMemoryService({ store, extractor: offlineExtractor() });

@@ -1,7 +1,8 @@
 import type { AuditLog } from '../audit/index.js';
 import { configSection, type Config } from '../config/config.js';
+import { memoryDeletionReceipt } from '../crypto/memory-forget.js';
 import { isEnclaveError } from '../errors/index.js';
-import { canonicalLabel, lub, parseCanonicalLabel, UNCLASSIFIED, type Label } from '../labels/index.js';
+import { lub, parseCanonicalLabel, UNCLASSIFIED, type Label } from '../labels/index.js';
 import {
   createMemoryService,
   labelRollup,
@@ -13,6 +14,7 @@ import {
 import { memoryConfigSchema, type MemoryConfig } from '../memory/memory-config.js';
 import { startMemoryWorker, type MemoryWorker } from '../memory/memory-worker.js';
 import { safetyScreen } from '../memory/safety-screen.js';
+import { embedderFor } from './embeddings-wiring.js';
 import { collectTurn, type ModelRouter } from '../providers/index.js';
 import { accreditedFor } from '../runtime/accreditation.js';
 import type { Safety } from '../safety/index.js';
@@ -49,23 +51,17 @@ export function createMemory(deps: {
     extractor: extractorFor(config, deps.router, store),
     screen: safetyScreen(deps.safety),
     lub: labelRollup(store.labels),
+    // Hybrid recall's embeddings endpoint (`memory.embeddings`: OpenAI-compatible or Bedrock), accredited.
+    embedder: embedderFor(config.embeddings, store.labels),
     onForget: async (tenantId, what, receipt) => {
-      await audit.append({
-        type: 'deletion.receipt',
-        time: Date.now(),
-        tenant: tenantId,
-        principal: 'system',
-        rule: 'memory.forget',
-        objectId: what.slice(0, 300),
-        label: canonicalLabel(UNCLASSIFIED),
-        detail: { scope: 'memory', target: what.slice(0, 300), ...receipt },
-      });
+      await audit.append(memoryDeletionReceipt(tenantId, what, receipt));
     },
   });
   const worker =
     deps.worker && config.enabled
       ? startMemoryWorker(service, {
           intervalMs: config.workerIntervalMs,
+          retentionIntervalMs: config.retentionIntervalMs,
           onError: (error) => deps.logger.warn({ err: error }, 'memory extraction worker failed'),
         })
       : undefined;

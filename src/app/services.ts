@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
 import { packageVersion } from '../config/package-root.js';
 import { ensureDataDir, readOrCreateSecret, serverSecretPath } from '../config/data-dir.js';
-import { openAuditLog, type AuditLog, type AuditProver } from '../audit/index.js';
+import { auditContentSealer, openAuditLog, type AuditLog, type AuditProver } from '../audit/index.js';
 import { createEncryption, sealContent, sqliteKeyFor, type Encryption } from '../crypto/index.js';
 import { createRuntime, SafetyGate, safetyGateConfig, type Runtime } from '../runtime/index.js';
 import { loadSafety, type Safety } from '../safety/index.js';
@@ -75,12 +75,14 @@ export async function createServices(config: Config, options: ServiceOptions = {
   // responses are encrypted and decrypted inside it (docs/encryption.md), on both engines.
   const store = sealContent(plainStore, encryption);
   const safety = loadSafety(config);
-  const safetyGate = new SafetyGate(safety, store, audit, safetyGateConfig(config));
+  // Opt-in (`audit.storeContent`): model.call and safety.verdict entries carry their text sealed (audit-content.ts).
+  const auditContent = auditContentSealer({ config, encryption });
+  const safetyGate = new SafetyGate(safety, store, audit, safetyGateConfig(config), auditContent);
   const router = new ModelRouter(ModelRegistry.fromConfig(config));
   const memory = createMemory({ config, store, safety, router, audit, logger, worker: true });
   const memoryWorker = memory.worker;
   if (memoryWorker) closers.push(() => memoryWorker.stop());
-  const runtime = createRuntime(config, store, router, { safety: safetyGate, audit, memory });
+  const runtime = createRuntime(config, store, router, { safety: safetyGate, audit, memory, auditContent });
   const runs = createRuns({ config, store, runtime, audit, logger });
   if (options.runWorkers !== false) {
     await runs.service.start();

@@ -11,7 +11,7 @@ export const auditConfigSchema = z
     checkpointIntervalMs: z.number().int().nonnegative().default(60_000),
     /** Most entries committed by one transaction. */
     maxBatch: z.number().int().min(1).max(100_000).default(4096),
-    /** Commit each batch so it survives a power cut (SQLite synchronous=FULL per batch); false: a killed process. */
+    /** Acknowledge an append only once it survives a power cut (SQLite: WAL fsync per batch); false: a killed process. */
     durable: z.boolean().default(true),
     /**
      * Opt-in: entries about content may carry it sealed (`detail.contentSealed`, see audit-content.ts) beside its

@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { ContentCipher } from '../crypto/index.js';
+import { EnclaveError } from '../errors/index.js';
 import { auditConfig } from './audit-config.js';
 import { promptSha256 } from './audit-entry.js';
 
@@ -19,6 +20,23 @@ export interface AuditContentServices {
   readonly config: Config;
   readonly encryption: { readonly cipher: Pick<ContentCipher, 'seal'> };
 }
+
+/** The detail fields the runtime adds to a `model.call` or `safety.verdict` entry with content opted in. */
+export interface SealedContentDetail {
+  contentSealed: string;
+  /** The `kind` the content was sealed as (`prompt`, `safety.input`…), to open it from the entry alone. */
+  contentKind: string;
+}
+
+/**
+ * Seals one entry's content. The target is the entry's own tenant, `objectId` and `label`, so an auditor
+ * opens it from the entry alone (`openAuditContent`) and a sealed value moved to another entry fails.
+ */
+export type AuditContentSealer = (
+  entry: { tenant: string; objectId: string; label: string },
+  kind: string,
+  text: string,
+) => Promise<SealedContentDetail>;
 
 export interface AuditContentTarget {
   tenant: string;
@@ -56,4 +74,60 @@ export async function auditContent(
     );
   }
   return detail;
+}
+
+/**
+ * The runtime's sealer for entries about content, or undefined when `audit.storeContent` is off (the default):
+ * then entries carry only the hashes they always carry, and nothing is sealed (no data key, no cost).
+ */
+export function auditContentSealer(services: AuditContentServices): AuditContentSealer | undefined {
+  if (!auditConfig(services.config).storeContent) return undefined;
+  const { cipher } = services.encryption;
+  return async (entry, kind, text) => ({
+    contentSealed: await cipher.seal(
+      {
+        tenant: entry.tenant,
+        objectId: entry.objectId,
+        label: entry.label,
+        kind: `audit.${kind}`,
+        scope: auditContentScope,
+      },
+      text,
+    ),
+    contentKind: kind,
+  });
+}
+
+/**
+ * Opens the content an entry carries (`detail.contentSealed`), for an auditor holding the tenant's keys
+ * (`enclave audit content`). Undefined when the entry carries none; `decrypt_failed` when the value was moved
+ * from another entry, the entry's label or object changed, or the tenant's `audit` scope was shredded.
+ */
+export async function openAuditContent(
+  cipher: Pick<ContentCipher, 'open'>,
+  entry: {
+    tenant: string;
+    objectId?: string | undefined;
+    label: string;
+    detail?: Record<string, unknown> | undefined;
+  },
+): Promise<string | undefined> {
+  const sealed = entry.detail?.contentSealed;
+  const kind = entry.detail?.contentKind;
+  if (typeof sealed !== 'string') return undefined;
+  if (typeof kind !== 'string' || entry.objectId === undefined)
+    throw new EnclaveError(
+      'invalid_request',
+      'The entry carries sealed content without its kind or object id.',
+    );
+  return cipher.open(
+    {
+      tenant: entry.tenant,
+      objectId: entry.objectId,
+      label: entry.label,
+      kind: `audit.${kind}`,
+      scope: auditContentScope,
+    },
+    sealed,
+  );
 }

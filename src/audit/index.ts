@@ -1,5 +1,11 @@
-export { auditContent, auditContentScope } from './audit-content.js';
-export type { AuditContentDetail, AuditContentServices, AuditContentTarget } from './audit-content.js';
+export { auditContent, auditContentScope, auditContentSealer, openAuditContent } from './audit-content.js';
+export type {
+  AuditContentDetail,
+  AuditContentSealer,
+  AuditContentServices,
+  AuditContentTarget,
+  SealedContentDetail,
+} from './audit-content.js';
 export { auditEntrySchema, auditEventTypes, canonicalEntry, promptSha256 } from './audit-entry.js';
 export type { AuditEntry, AuditEventType } from './audit-entry.js';
 export type { AppendReceipt, AuditLog } from './audit-log.js';

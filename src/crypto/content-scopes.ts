@@ -12,14 +12,35 @@ import { createHash } from 'node:crypto';
  *   deleting the conversation leaves the response readable (as OpenAI keeps responses).
  * - `user:<subject>` — what belongs to a person across objects (long-term memory); erased by
  *   `enclave users erase`.
+ * - `agent:<id>` — long-term memory of an agent that belongs to no user (`memoryScope`).
+ * - `tenant` — memory shared across a tenant's users and agents.
  */
 export const conversationScope = (conversationId: string): string => `conversation:${conversationId}`;
 export const responseScope = (responseId: string): string => `response:${responseId}`;
 
 /** Subjects are free-form (OIDC `sub`); ones outside the key-scope alphabet are named by a hash. */
 export function userScope(subject: string): string {
-  if (/^[A-Za-z0-9_.@-]{1,150}$/.test(subject)) return `user:${subject}`;
-  return `user:h.${createHash('sha256').update(subject, 'utf8').digest('hex').slice(0, 40)}`;
+  return namedScope('user', subject);
+}
+
+/** Agent names come from request metadata (`enclave_agent`): free-form, so hashed like subjects. */
+export function agentScope(agentId: string): string {
+  return namedScope('agent', agentId);
+}
+
+function namedScope(prefix: string, name: string): string {
+  if (/^[A-Za-z0-9_.@-]{1,150}$/.test(name)) return `${prefix}:${name}`;
+  return `${prefix}:h.${createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 40)}`;
+}
+
+/**
+ * Long-term memory is sealed under its owner: the user's scope whenever a user owns it (agent memory kept
+ * for a user included, so erasing the user destroys it), else the agent's, else the tenant's shared scope.
+ */
+export function memoryScope(owner: { userId: string; agentId: string }): string {
+  if (owner.userId) return userScope(owner.userId);
+  if (owner.agentId) return agentScope(owner.agentId);
+  return 'tenant';
 }
 
 /** An item is sealed under its conversation's scope, or its response's when it joined none. */

@@ -9,25 +9,34 @@ import { userScope } from './content-scopes.js';
  */
 const reviewContext = (
   r: Pick<SafetyReviewRecord, 'id' | 'tenantId' | 'labelId' | 'requester'>,
+  column: 'text' | 'note' = 'text',
 ): SealContext => ({
   tenant: r.tenantId,
   objectId: r.id,
-  kind: 'safety_review.text',
+  kind: `safety_review.${column}`,
   label: r.labelId ?? 'unlabelled',
   scope: r.requester === null ? `review:${r.id}` : userScope(r.requester),
 });
 
-/** The safety repo with review texts sealed on write and opened on read; verdicts hold only hashes. */
+/**
+ * The safety repo with review texts (and reviewers' notes, which may quote them) sealed on write and opened
+ * on read; verdicts hold only hashes.
+ */
 export function sealedSafetyRepo(inner: SafetyRepo, cipher: ContentCipher): SafetyRepo {
   const open = async (r: SafetyReviewRecord): Promise<SafetyReviewRecord> => ({
     ...r,
     text: await cipher.open(reviewContext(r), r.text),
+    note: r.note === null ? null : await cipher.open(reviewContext(r, 'note'), r.note),
   });
   return {
     insertVerdict: (v) => inner.insertVerdict(v),
     verdictById: (tenantId, id) => inner.verdictById(tenantId, id),
     async enqueueReview(r) {
-      await inner.enqueueReview({ ...r, text: await cipher.seal(reviewContext(r), r.text) });
+      await inner.enqueueReview({
+        ...r,
+        text: await cipher.seal(reviewContext(r), r.text),
+        note: r.note === null ? null : await cipher.seal(reviewContext(r, 'note'), r.note),
+      });
     },
     async reviewById(tenantId, id) {
       const row = await inner.reviewById(tenantId, id);
@@ -36,7 +45,16 @@ export function sealedSafetyRepo(inner: SafetyRepo, cipher: ContentCipher): Safe
     async listReviews(tenantId, filter) {
       return Promise.all((await inner.listReviews(tenantId, filter)).map(open));
     },
-    decideReview: (tenantId, id, decision) => inner.decideReview(tenantId, id, decision),
+    async decideReview(tenantId, id, decision) {
+      if (decision.note === undefined || decision.note === null)
+        return inner.decideReview(tenantId, id, decision);
+      const row = await inner.reviewById(tenantId, id);
+      if (!row) return false;
+      return inner.decideReview(tenantId, id, {
+        ...decision,
+        note: await cipher.seal(reviewContext(row, 'note'), decision.note),
+      });
+    },
     async listDecided(since) {
       return Promise.all((await inner.listDecided(since)).map(open));
     },

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EnclaveError } from '../errors/index.js';
+import { canRead, parseBanner, parseCanonicalLabel, type Label } from '../labels/index.js';
 import type { ApiKeyRecord } from '../store/repos/api-key-repo.js';
 import type { Store } from '../store/store.js';
 import type { Principal, Role } from './principal.js';
@@ -17,6 +18,8 @@ export interface NewApiKey {
   role: Role;
   clearance: string;
   authorizations?: readonly string[];
+  /** Canonical label of requests sent without `Enclave-Classification` (default: the clearance). */
+  defaultLabel?: string | null;
   expiresAt?: number | null;
 }
 
@@ -27,6 +30,7 @@ export async function createApiKey(
   input: NewApiKey,
   now = Date.now(),
 ): Promise<{ key: string; record: ApiKeyRecord }> {
+  if (input.defaultLabel) requireWithinClearance(input);
   const key = KEY_PREFIX + randomBytes(24).toString('base64url');
   const record: ApiKeyRecord = {
     id: 'key_' + randomBytes(8).toString('hex'),
@@ -35,6 +39,7 @@ export async function createApiKey(
     role: input.role,
     clearance: input.clearance,
     authorizations: [...(input.authorizations ?? [])],
+    defaultLabel: input.defaultLabel ?? null,
     keyHash: hashApiKey(secret, key),
     createdAt: now,
     expiresAt: input.expiresAt ?? null,
@@ -73,6 +78,7 @@ export async function verifyApiKey(
       role: record.role as Role,
       clearance: record.clearance,
       authorizations: record.authorizations,
+      ...(record.defaultLabel ? { defaultLabel: record.defaultLabel } : {}),
       via: 'api_key',
     },
   };
@@ -83,3 +89,24 @@ export const unauthenticated = (): EnclaveError =>
     'unauthenticated',
     'Missing or invalid credentials: send "Authorization: Bearer <key>" with a live Enclave API key or OIDC token.',
   );
+
+/** A key's default label must be one its own clearance reads: a default can only lower, never raise. */
+function requireWithinClearance(input: NewApiKey): void {
+  const clearance = { label: storedLabel(input.clearance), authorizations: input.authorizations ?? [] };
+  if (!canRead(clearance, storedLabel(input.defaultLabel ?? ''))) {
+    throw new EnclaveError(
+      'invalid_label',
+      "The default label must be within the key's clearance (a level, compartments and need-to-know it reads).",
+      { param: 'default_label' },
+    );
+  }
+}
+
+/** Labels are stored canonically; a banner written by hand parses the same way. */
+function storedLabel(text: string): Label {
+  try {
+    return parseCanonicalLabel(text);
+  } catch {
+    return parseBanner(text);
+  }
+}

@@ -37,9 +37,11 @@ export function actOnBehalfOf(
     { label: clearanceLabel(agent.clearance), authorizations: agent.authorizations },
     { label: clearanceLabel(user.clearance), authorizations: user.authorizations },
   );
+  // The agent's own default label does not apply to the pair: an unlabelled request takes the intersection.
+  const { defaultLabel: _agentDefault, ...acting } = agent;
   return {
     principal: {
-      ...agent,
+      ...acting,
       clearance: canonicalLabel(effective.label),
       authorizations: effective.authorizations,
       onBehalfOf: `${user.via === 'oidc' ? 'oidc' : 'key'}:${user.subject}`,

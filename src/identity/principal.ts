@@ -15,6 +15,11 @@ export interface Principal {
   /** Canonical clearance label. */
   clearance: string;
   authorizations: readonly string[];
+  /**
+   * Canonical label a request without `Enclave-Classification` takes (admin-set with the key; dominated by the
+   * clearance). Absent: the clearance itself (system-high). Never carried over to an agent acting for a user.
+   */
+  defaultLabel?: string;
   via: 'api_key' | 'oidc';
   /**
    * Set when an agent acts for a user (`Enclave-On-Behalf-Of`, see on-behalf-of.ts): the user's subject

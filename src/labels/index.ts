@@ -14,5 +14,5 @@ export { parseBanner, parsePortion, MAX_MARKING_LENGTH } from './marking-parse.j
 export { renderBanner, renderPortion } from './marking-render.js';
 export { canonicalLabel, parseCanonicalLabel } from './canonical.js';
 export { dominates, lub, glb } from './lattice.js';
-export { canRead, visibleLabelIds, intersectClearance } from './visibility.js';
+export { canRead, visibleLabelIds, intersectClearance, coversClearance } from './visibility.js';
 export { parseAccessExpression, evaluateAccess, type AccessNode } from './access-expression.js';

@@ -4,7 +4,7 @@ import { labelId } from '../store/repos/label-repo.js';
 import { canonicalLabel, parseCanonicalLabel } from './canonical.js';
 import type { Clearance } from './label.js';
 import { arbLabel } from '../../test/support/label-arbitraries.js';
-import { canRead, intersectClearance, visibleLabelIds } from './visibility.js';
+import { canRead, coversClearance, intersectClearance, visibleLabelIds } from './visibility.js';
 
 const clearance = (label: string, authorizations: string[] = []): Clearance => ({
   label: parseCanonicalLabel(label),
@@ -108,6 +108,37 @@ describe('intersectClearance (agent acting for a user)', () => {
           if (both) expect(each).toBe(true);
           // Without a need-to-know expression the intersection is exact.
           if (l.access === undefined) expect(both).toBe(each);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
+
+describe('coversClearance (one principal reads all another may)', () => {
+  it('needs level, compartments, authorizations, and no extra nationality', () => {
+    const us = clearance('TOP SECRET//SI', ['A', 'B']);
+    expect(coversClearance(us, clearance('SECRET//SI', ['A']))).toBe(true);
+    expect(coversClearance(clearance('SECRET'), clearance('SECRET//SI'))).toBe(false);
+    expect(coversClearance(clearance('SECRET', ['A']), clearance('SECRET', ['A', 'B']))).toBe(false);
+    // A British reader does not cover a U.S. person: the latter reads NOFORN.
+    expect(coversClearance(clearance('TOP SECRET//REL TO USA, GBR'), clearance('SECRET'))).toBe(false);
+    expect(coversClearance(clearance('SECRET'), clearance('SECRET//REL TO USA, GBR'))).toBe(true);
+  });
+
+  it('implies reading every label the other reads', () => {
+    fc.assert(
+      fc.property(
+        arbLabel,
+        arbLabel,
+        arbLabel,
+        fc.subarray(['A', 'B', 'C']),
+        fc.subarray(['A', 'B', 'C']),
+        (r, o, l, ra, oa) => {
+          const reader = { label: r, authorizations: ra };
+          const other = { label: o, authorizations: oa };
+          if (coversClearance(reader, other) && canRead(other, l)) expect(canRead(reader, l)).toBe(true);
+          expect(coversClearance(other, other)).toBe(true);
         },
       ),
       { numRuns: 400 },

@@ -78,3 +78,20 @@ export function intersectClearance(agent: Clearance, user: Clearance): Clearance
     authorizations: Object.freeze([...new Set(agent.authorizations.filter((x) => userAuths.has(x)))].sort()),
   };
 }
+
+/**
+ * Whether `reader` may read everything `other` may: level at least as high, every compartment, every
+ * authorization, and no nationality `other` lacks (a label releasable to all of `other`'s nationalities must be
+ * releasable to the reader's). For showing one principal's working data — a run's pending tool call — to
+ * another (a reviewer) when its exact label is not known yet: bounded by what its owner could read.
+ */
+export function coversClearance(reader: Clearance, other: Clearance): boolean {
+  const r = toEffective(reader.label);
+  const o = toEffective(other.label);
+  if (r.rank < o.rank) return false;
+  if (!o.compartments.every((x) => r.compartments.includes(x))) return false;
+  const theirs = nationalities(o);
+  if (!nationalities(r).every((n) => theirs.includes(n))) return false;
+  const auths = authSet(reader.authorizations);
+  return other.authorizations.every((a) => auths.has(a));
+}

@@ -5,7 +5,16 @@ import { EnclaveError } from '../errors/index.js';
 export interface Embedder {
   readonly model: string;
   embed(texts: readonly string[]): Promise<Float32Array[]>;
+  /**
+   * Whether texts of all these labels (catalogue ids) may be sent to the embeddings endpoint, which is a
+   * remote service like a model endpoint (its accreditation). Absent = any label (a local embedder).
+   */
+  admits?(labelIds: readonly string[]): Promise<boolean>;
 }
+
+/** An embedder's accreditation check (embedders without one admit every label). */
+export const admitted = async (embedder: Embedder, labelIds: readonly string[]): Promise<boolean> =>
+  !embedder.admits || embedder.admits(labelIds);
 
 const embeddingsAnswer = z.object({
   data: z.array(z.object({ index: z.number().int().nonnegative(), embedding: z.array(z.number()) })),

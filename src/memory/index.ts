@@ -6,7 +6,14 @@ export {
   type MemoryServiceOptions,
   type TurnInput,
 } from './memory-service.js';
-export { memoryContext, memoryTool, memoryToolSpec } from './memory-context.js';
+export { memoryContext } from './memory-context.js';
+export {
+  memoryToolSpec,
+  parseMemoryToolArgs,
+  runMemoryTool,
+  type MemoryToolArgs,
+  type MemoryToolResult,
+} from './memory-tool.js';
 export type { RecallOptions } from './recall.js';
 export type { MemoryExtractor, ExtractionTurn } from './extract/extractor.js';
 export { offlineExtractor } from './extract/offline-extractor.js';

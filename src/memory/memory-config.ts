@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { embeddingsConfigSchema } from './embeddings-config.js';
 
 /**
  * The `memory` config section. Off by default: when on, every stored turn is learned from (background
@@ -16,6 +17,10 @@ export const memoryConfigSchema = z
     recallK: z.number().int().min(1).max(20).default(5),
     /** How often the background worker looks for extraction jobs, ms. */
     workerIntervalMs: z.number().int().min(10).max(3_600_000).default(1000),
+    /** The embeddings endpoint of hybrid recall (embeddings-config.ts); absent = BM25 alone. */
+    embeddings: embeddingsConfigSchema.optional(),
+    /** How often the worker applies every tenant's retention policy (`enclave memory retention`), ms. */
+    retentionIntervalMs: z.number().int().min(10).max(86_400_000).default(3_600_000),
   })
   .strict();
 

@@ -10,6 +10,7 @@ import type { Embedder } from './embedder.js';
 import type { MemoryExtractor } from './extract/extractor.js';
 import { formatDay } from './extract/relative-date.js';
 import { episodeTerms } from './index-document.js';
+import { quarantineReleaser } from './memory-quarantine.js';
 import { memoryWriter, newId, type LubLabels, type WriteOutcome } from './memory-writer.js';
 import { recaller, type RecallOptions } from './recall.js';
 import type { ScreenMemory } from './screen.js';
@@ -228,6 +229,9 @@ export function createMemoryService(options: MemoryServiceOptions) {
 
     write: writer.write,
 
+    /** A reviewer released a quarantined write: it enters memory unscreened (memory-quarantine.ts). */
+    releaseQuarantined: quarantineReleaser({ repo, embedder: options.embedder, lub: options.lub, now }),
+
     recall: (
       reader: Parameters<typeof recall>[0],
       query: string,
@@ -245,6 +249,23 @@ export function createMemoryService(options: MemoryServiceOptions) {
       const receipt = await repo.lifecycle.applyRetention(tenantId, now());
       await options.onForget?.(tenantId, 'retention', receipt);
       return receipt;
+    },
+
+    /**
+     * The periodic retention sweep (the worker runs it): every tenant with a max age loses what is older.
+     * A sweep that deleted nothing writes no receipt, so an idle deployment does not fill the audit log.
+     */
+    async sweepRetention(): Promise<{ tenants: number; records: number; sources: number }> {
+      const out = { tenants: 0, records: 0, sources: 0 };
+      for (const tenantId of await repo.lifecycle.retentionTenants()) {
+        const receipt = await repo.lifecycle.applyRetention(tenantId, now());
+        out.tenants++;
+        out.records += receipt.records;
+        out.sources += receipt.sources;
+        if (receipt.records + receipt.sources + receipt.quarantined > 0)
+          await options.onForget?.(tenantId, 'retention', receipt);
+      }
+      return out;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EnclaveError } from '../errors/index.js';
 import type { MemoryRepo, OwnerKey, RecordRow, SourceRow } from '../store/repos/memory-repo.js';
-import type { Embedder } from './embedder.js';
+import { admitted, type Embedder } from './embedder.js';
 import { termWeights, type TermWeights } from './index-document.js';
 import type { ScreenMemory } from './screen.js';
 import type { MemoryKind } from './types.js';
@@ -108,7 +108,11 @@ export function memoryWriter(deps: WriterDeps) {
         }
       }
       const terms = input.terms ?? termWeights([{ text: input.text, weight: 1 }]);
-      const embedding = deps.embedder ? (await deps.embedder.embed([input.text]))[0] : undefined;
+      // A record's text reaches the embeddings endpoint only if it is accredited for the record's label.
+      const embedding =
+        deps.embedder && (await admitted(deps.embedder, [labelId]))
+          ? (await deps.embedder.embed([input.text]))[0]
+          : undefined;
       await deps.repo.records.insert({
         id,
         owner: input.owner,

@@ -1,5 +1,5 @@
-import type { MemoryReader, MemoryRepo, RecordRow } from '../store/repos/memory-repo.js';
-import { cosine, type Embedder } from './embedder.js';
+import type { MemoryReader, MemoryRepo, RecordHeader, RecordRow } from '../store/repos/memory-repo.js';
+import { admitted, cosine, type Embedder } from './embedder.js';
 import { queryTerms } from './index-document.js';
 import type { MemoryHit, MemoryKind, MemoryRecord } from './types.js';
 
@@ -40,7 +40,9 @@ export function recaller(deps: { repo: MemoryRepo; embedder?: Embedder | undefin
     };
     const lexical = await deps.repo.records.searchBm25(reader, queryTerms(query), search);
     let ranked: { id: string; score: number }[] = lexical;
-    if (deps.embedder) {
+    // The query goes to the embeddings endpoint only if it is accredited for everything the reader may see
+    // (the query may quote any of it); otherwise recall is BM25 alone.
+    if (deps.embedder && (await admitted(deps.embedder, reader.scope.labelIds))) {
       const [q] = await deps.embedder.embed([query]);
       const vectors = q
         ? await deps.repo.records.embeddings(reader, { ...search, limit: VECTOR_SCAN_LIMIT })
@@ -51,9 +53,10 @@ export function recaller(deps: { repo: MemoryRepo; embedder?: Embedder | undefin
         .slice(0, k * POOL);
       ranked = fuse([lexical, semantic]);
     }
-    const records = new Map(
+    // Ranking needs no content: only the k hits returned are read in full (sealed text is opened per row).
+    const headers = new Map(
       (
-        await deps.repo.records.get(
+        await deps.repo.records.headers(
           reader,
           ranked.map((r) => r.id),
         )
@@ -62,11 +65,23 @@ export function recaller(deps: { repo: MemoryRepo; embedder?: Embedder | undefin
     const now = deps.now();
     const scored = ranked
       .flatMap((r) => {
-        const record = records.get(r.id);
-        return record ? [{ record: toRecord(record), score: r.score * weight(record, now) }] : [];
+        const header = headers.get(r.id);
+        return header ? [{ header, score: r.score * weight(header, now) }] : [];
       })
-      .sort((a, b) => b.score - a.score || a.record.id.localeCompare(b.record.id));
-    return collapse(scored).slice(0, k);
+      .sort((a, b) => b.score - a.score || a.header.id.localeCompare(b.header.id));
+    const top = collapse(scored).slice(0, k);
+    const full = new Map(
+      (
+        await deps.repo.records.get(
+          reader,
+          top.map((h) => h.header.id),
+        )
+      ).map((r) => [r.id, r]),
+    );
+    return top.flatMap((h) => {
+      const record = full.get(h.header.id);
+      return record ? [{ record: toRecord(record), score: h.score }] : [];
+    });
   };
 }
 
@@ -74,11 +89,11 @@ export function recaller(deps: { repo: MemoryRepo; embedder?: Embedder | undefin
  * Drops a hit whose source turns are all covered by better hits (a fact extracted from a turn that is
  * already shown adds no new evidence), so the k slots go to k different pieces of history.
  */
-function collapse(hits: readonly MemoryHit[]): MemoryHit[] {
+function collapse<T extends { header: RecordHeader }>(hits: readonly T[]): T[] {
   const seen = new Set<string>();
-  const out: MemoryHit[] = [];
+  const out: T[] = [];
   for (const hit of hits) {
-    const ids = hit.record.sourceIds;
+    const ids = hit.header.sourceIds;
     if (ids.length > 0 && ids.every((id) => seen.has(id))) continue;
     for (const id of ids) seen.add(id);
     out.push(hit);
@@ -94,7 +109,7 @@ export function fuse(lists: readonly (readonly { id: string }[])[]): { id: strin
   return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score);
 }
 
-function weight(record: RecordRow, now: number): number {
+function weight(record: RecordHeader, now: number): number {
   const age = Math.max(0, now - record.validFrom);
   const recency = 1 + RECENCY_BOOST * 0.5 ** (age / RECENCY_HALF_LIFE_MS);
   // A superseded record is history: still findable when asked for, but below what holds now.

@@ -31,6 +31,12 @@ export interface RoutedTurn {
   /** The answer's events; the first has already arrived. */
   events: AsyncIterable<ModelEvent>;
   attempts: Attempt[];
+  /**
+   * Whether a model was contacted for these events in this process (read once they were consumed). A durable
+   * run's journaled router replays recorded calls (`false`), which must not be audited as new model calls.
+   * Absent: always live.
+   */
+  live?: () => boolean;
 }
 
 export type TurnRequest = Omit<ModelRequest, 'model' | 'signal'>;

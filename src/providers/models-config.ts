@@ -9,7 +9,7 @@ import { EnclaveError } from '../errors/index.js';
  */
 
 /** Carried for the labels module, which defines the check; here it is only data. */
-const accreditationSchema = z
+export const accreditationSchema = z
   .object({
     /** Highest canonical label the endpoint may receive, e.g. "SECRET". */
     label: z.string().min(1).optional(),

@@ -60,10 +60,11 @@ export class JournaledRouter extends ModelRouter {
       const recorded = first.recorded;
       const endpoint =
         this.registry.endpoints.find((e) => e.id === recorded.endpoint) ?? this.resolve(modelId);
-      return { endpoint, attempts: recorded.attempts, events: replay(recorded.events) };
+      // Replayed from the journal: no model was contacted (the call was audited by the execution that made it).
+      return { endpoint, attempts: recorded.attempts, events: replay(recorded.events), live: () => false };
     }
     const routed = 'recorded' in first ? await live : first;
-    return { ...routed, events: channel.iterate(() => consumerGone.abort()) };
+    return { ...routed, events: channel.iterate(() => consumerGone.abort()), live: () => true };
   }
 }
 

@@ -13,6 +13,7 @@ import type { ToolItemEvent } from '../runtime/tool-items.js';
 import type { McpCallItem, McpListToolsItem } from '../tools/mcp/mcp-items.js';
 import { mcpApprovalRequestItem } from '../tools/mcp/mcp-items.js';
 import type { McpToolset } from '../tools/mcp/mcp-toolset.js';
+import type { BuiltinToolHost } from './builtin-tools.js';
 import type { AuditAppender, RunContext } from './run-context.js';
 import { isRunInterrupt } from './run-interrupt.js';
 import { mcpApprovalStep, mcpExecuteStep, rejectedMcpCall, type McpCallRequest } from './mcp-steps.js';
@@ -37,6 +38,8 @@ export interface McpLoop {
   screenCall?: (call: McpCallRequest) => Promise<{ action: string; reason: string | null }>;
   /** The safety screen of a call's output (redaction, or withholding a blocked output). */
   screenOutput?: (item: McpCallItem) => Promise<McpCallItem>;
+  /** Built-in tools (the memory tool) the turn offers while it is prepared; run here like MCP calls. */
+  builtins?: BuiltinToolHost | undefined;
 }
 
 /**
@@ -50,6 +53,8 @@ export interface McpLoop {
 export class McpTurnRouter extends ModelRouter {
   private readonly byFunction = new Map<string, { server: string; tool: string }>();
   private readonly specs: FunctionToolSpec[] = [];
+  /** Built-in tool names offered to the model in this turn (read from the host when the model is opened). */
+  private offered = new Set<string>();
 
   constructor(
     private readonly inner: ModelRouter,
@@ -81,17 +86,24 @@ export class McpTurnRouter extends ModelRouter {
     request: TurnRequest,
     options: RouteOptions = {},
   ): Promise<RoutedTurn> {
-    const sent = { ...request, tools: [...(request.tools ?? []), ...this.specs] };
+    const taken = [...(request.tools ?? []), ...this.specs];
+    const builtins = this.loop.builtins?.specs(taken) ?? [];
+    this.offered = new Set(builtins.map((b) => b.name));
+    const sent = { ...request, tools: [...taken, ...builtins] };
     const first = await this.inner.open(modelId, sent, options);
-    return { ...first, events: this.rounds(modelId, sent, options, first) };
+    // Live when any round reached a model in this process (rounds replayed from the run's journal are not).
+    const turn = { live: first.live?.() ?? true };
+    return { ...first, events: this.rounds(modelId, sent, options, first, turn), live: () => turn.live };
   }
 
   private async *rounds(
     modelId: string,
     request: TurnRequest,
-    options: RouteOptions,
+    opened: RouteOptions,
     first: RoutedTurn,
+    turn: { live: boolean },
   ): AsyncGenerator<ModelEvent> {
+    let options = opened;
     const { ctx } = this.loop;
     for (const list of this.loop.lists) yield toolEvent('mcp_list_tools', list.id, list);
     const items: ModelItem[] = [...request.items];
@@ -100,7 +112,7 @@ export class McpTurnRouter extends ModelRouter {
     for (let round = 1; ; round++) {
       const calls: Extract<ModelEvent, { type: 'function_call' }>[] = [];
       for await (const event of routed.events) {
-        if (event.type === 'function_call' && this.byFunction.has(event.name)) calls.push(event);
+        if (event.type === 'function_call' && this.serverSide(event.name)) calls.push(event);
         else if (event.type === 'done') {
           total.inputTokens += event.usage.inputTokens;
           total.outputTokens += event.usage.outputTokens;
@@ -109,6 +121,19 @@ export class McpTurnRouter extends ModelRouter {
       }
       if (calls.length === 0) return;
       for (const call of calls) {
+        const builtin = this.offered.has(call.name) ? this.loop.builtins?.get(call.name) : undefined;
+        if (builtin) {
+          // A built-in tool's call and output are shown to the model only, never stored or streamed.
+          items.push(
+            { type: 'function_call', callId: call.callId, name: call.name, arguments: call.arguments },
+            {
+              type: 'function_call_output',
+              callId: call.callId,
+              output: await builtin.run(ctx, call.arguments),
+            },
+          );
+          continue;
+        }
         const target = this.byFunction.get(call.name)!;
         const request: McpCallRequest = {
           serverLabel: target.server,
@@ -131,12 +156,19 @@ export class McpTurnRouter extends ModelRouter {
       if (round >= MAX_ROUNDS) {
         throw new EnclaveError(
           'invalid_request',
-          `The model called MCP tools in more than ${MAX_ROUNDS} rounds; stopped.`,
+          `The model called server-side tools in more than ${MAX_ROUNDS} rounds; stopped.`,
         );
       }
       if (ctx.signal.aborted) throw ctx.signal.reason;
+      // A built-in tool's output may have raised the turn's label: the next round is routed under it.
+      options = this.loop.builtins?.routeOptions(options) ?? options;
       routed = await this.inner.open(modelId, { ...request, items }, options);
+      turn.live ||= routed.live?.() ?? true;
     }
+  }
+
+  private serverSide(name: string): boolean {
+    return this.byFunction.has(name) || this.offered.has(name);
   }
 
   /** Approval (server policy or a safety escalation), then the call; yields the approval request item. */

@@ -1,6 +1,6 @@
 import { EnclaveError, isEnclaveError } from '../errors/index.js';
 import type { Principal } from '../identity/principal.js';
-import { lub, parseBanner, parseCanonicalLabel, renderBanner, UNCLASSIFIED } from '../labels/index.js';
+import { lub, parseBanner, parseCanonicalLabel, renderBanner, type Label } from '../labels/index.js';
 import { prepareSerialized, runSerialized } from '../runtime/conversation-turn.js';
 import type { CreateResponse, PreparedTurn, RuntimeDeps } from '../runtime/index.js';
 import type { SafetyGate, ScreenContext } from '../runtime/safety-gate.js';
@@ -9,6 +9,7 @@ import type { AuditLog } from '../audit/index.js';
 import { createMcpToolset, resolveMcpServers, type McpToolset } from '../tools/mcp/mcp-toolset.js';
 import type { ToolsConfig } from '../tools/mcp/mcp-config.js';
 import type { Surface } from '../safety/index.js';
+import { BuiltinToolHost } from './builtin-tools.js';
 import { JournaledRouter } from './journaled-router.js';
 import { listMcpToolsStep } from './mcp-steps.js';
 import { McpTurnRouter, type McpLoop } from './mcp-turn-router.js';
@@ -65,7 +66,7 @@ export function responseRunHandler(deps: ResponseRunDeps): RunHandler {
       callTimeoutMs: deps.tools.call_timeout_ms,
     });
     try {
-      const request = withToolLabels(input.request, toolset);
+      const request = withToolLabels(input.request, toolset, deps.runtime.labels.defaultLabel(caller));
       const runtime = await turnDeps(deps, ctx, toolset, caller, reviewed);
       let turn: PreparedTurn;
       try {
@@ -145,12 +146,14 @@ async function turnDeps(
   const gate = deps.runtime.safety;
   const safety = reviewed && gate ? reviewedGate(gate) : gate;
   let router: JournaledRouter | McpTurnRouter = new JournaledRouter(deps.runtime.router, ctx);
-  if (toolset.servers.length > 0) {
+  // [memory tool] with memory on, the turn may offer the built-in memory tool (src/runtime/memory-tool.ts).
+  const builtins = deps.runtime.memory?.config.enabled ? new BuiltinToolHost() : undefined;
+  if (toolset.servers.length > 0 || builtins) {
     const lists = [];
     for (const server of toolset.servers) lists.push(await listMcpToolsStep(ctx, toolset, server.label));
-    router = new McpTurnRouter(router, mcpLoop(deps, ctx, toolset, lists, caller, safety));
+    router = new McpTurnRouter(router, { ...mcpLoop(deps, ctx, toolset, lists, caller, safety), builtins });
   }
-  return { ...deps.runtime, router, safety };
+  return { ...deps.runtime, router, safety, builtinTools: builtins };
 }
 
 function mcpLoop(
@@ -223,9 +226,10 @@ function reviewedGate(gate: SafetyGate): SafetyGate {
 }
 
 /** The request label joined with the labels of the MCP servers it may call: their outputs join the turn. */
-function withToolLabels(request: CreateResponse, toolset: McpToolset): CreateResponse {
+function withToolLabels(request: CreateResponse, toolset: McpToolset, unlabelled: Label): CreateResponse {
   if (toolset.servers.length === 0) return request;
-  let label = request.label ? parseBanner(request.label) : UNCLASSIFIED;
+  // Without a header the request is the caller's default label (else clearance), as in requestLabel: never lower.
+  let label = request.label ? parseBanner(request.label) : unlabelled;
   for (const server of toolset.servers) label = lub(label, parseCanonicalLabel(server.outputLabel));
   return { ...request, label: renderBanner(label) };
 }

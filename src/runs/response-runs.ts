@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EnclaveError, notFound } from '../errors/index.js';
 import { errorCodes, type ErrorCode } from '../errors/error-codes.js';
 import type { Principal } from '../identity/principal.js';
+import { coversClearance } from '../labels/index.js';
 import type { CreateResponse, Runtime } from '../runtime/index.js';
 import { renderResponse } from '../runtime/response-object.js';
 import type { RunRecord } from '../store/repos/run-repo.js';
@@ -60,7 +61,31 @@ export class ResponseRuns {
     if (!run || run.tenantId !== principal.tenantId || run.kind !== RESPONSE_RUN) return undefined;
     const input = run.input as ResponseRunInput;
     if (input.principal !== principal.subject && !managers.has(principal.role)) return undefined;
+    if (!this.covers(principal, run)) return undefined;
     return run;
+  }
+
+  /**
+   * MAC on another principal's run (its view, its approval requests): until the turn is stored its data has no
+   * label of its own, but it is bounded by what its creator may read — so another reader must read all of that
+   * (`coversClearance`). A run without a recorded creator is shown to its creator's subject only (fail closed).
+   */
+  private covers(principal: Principal, run: RunRecord): boolean {
+    const input = run.input as Partial<ResponseRunInput>;
+    if (input.principal === principal.subject) return true;
+    if (!input.caller) return false;
+    const labels = this.runtime.labels;
+    return coversClearance(labels.clearance(principal), labels.clearance(input.caller));
+  }
+
+  /** Whether `principal` may see an approval request: its own, or its run's in the same tenant under MAC. */
+  private async visibleApproval(
+    principal: Principal,
+    approval: { runId: string; requestedBy: string },
+  ): Promise<boolean> {
+    if (approval.requestedBy === principal.subject) return true;
+    const run = await this.store.runs.byId(approval.runId);
+    return run !== undefined && run.tenantId === principal.tenantId && this.covers(principal, run);
   }
 
   /**
@@ -220,6 +245,20 @@ export class ResponseRuns {
     approve: boolean,
     reason: string | null,
   ): Promise<void> {
+    const approval = await this.store.approvals.byId(principal.tenantId, approvalId);
+    if (approval && !(await this.visibleApproval(principal, approval))) {
+      // Above the reviewer's clearance: as invisible as a missing one, and recorded.
+      await this.runtime.labels.decisions.access({
+        principal,
+        action: 'read',
+        kind: 'approval',
+        objectId: approvalId,
+        allow: false,
+        rule: 'mac.no_read_up',
+        sessionLabel: this.runtime.labels.clearance(principal).label,
+      });
+      throw notFound('approval request', approvalId);
+    }
     await this.runs.decide({
       tenantId: principal.tenantId,
       approvalId,
@@ -234,21 +273,24 @@ export class ResponseRuns {
   async listApprovals(principal: Principal, limit: number) {
     const pending = await this.store.approvals.listPending(principal.tenantId, limit);
     const reviewer = principal.role === 'reviewer' || principal.role === 'admin';
-    const data = pending
-      .filter((a) => reviewer || a.requestedBy === principal.subject)
-      .map((a) => ({
-        id: a.id,
-        object: 'approval_request',
-        response_id: a.runId,
-        source: a.source,
-        server_label: a.serverLabel,
-        name: a.toolName,
-        arguments: a.arguments,
-        reason: a.reason,
-        requested_by: a.requestedBy,
-        status: a.status,
-        created_at: Math.floor(a.createdAt / 1000),
-      }));
+    const shown: typeof pending = [];
+    for (const a of pending) {
+      if (!reviewer && a.requestedBy !== principal.subject) continue;
+      if (await this.visibleApproval(principal, a)) shown.push(a);
+    }
+    const data = shown.map((a) => ({
+      id: a.id,
+      object: 'approval_request',
+      response_id: a.runId,
+      source: a.source,
+      server_label: a.serverLabel,
+      name: a.toolName,
+      arguments: a.arguments,
+      reason: a.reason,
+      requested_by: a.requestedBy,
+      status: a.status,
+      created_at: Math.floor(a.createdAt / 1000),
+    }));
     return { object: 'list', data, has_more: false };
   }
 }

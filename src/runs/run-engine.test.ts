@@ -212,6 +212,50 @@ describe('durable runs', () => {
     ]);
   });
 
+  it('keeps a run parked on an approval across a node restart; another node resumes it after the decision', async () => {
+    const executed: string[] = [];
+    const handlers: Record<string, RunHandler> = {
+      parked: async (ctx) => {
+        const plan = await ctx.step('model_call', 'plan', null, async () => (executed.push('plan'), 'wire'));
+        const ok = await ctx.approval({
+          source: 'policy',
+          serverLabel: null,
+          toolName: 'wire_money',
+          arguments: '{}',
+          reason: 'high-risk tool',
+          label: 'UNCLASSIFIED',
+        });
+        const done = ok.approved
+          ? await ctx.step('tool_call', 'wire_money', null, async () => (executed.push('wire'), 'sent'))
+          : 'rejected';
+        return { output: { plan, done } };
+      },
+    };
+    const first = await service(handlers);
+    const runId = await submit(first, 'parked');
+    await until(runId, ['requires_action']);
+    // The node goes away: a parked run holds no worker and no lease, so nothing of it is lost.
+    services.splice(services.indexOf(first), 1);
+    await first.stop(100);
+    expect((await store.jobs.byId(runId))?.leaseOwner ?? null).toBeNull();
+    const [pending] = (await store.approvals.listPending('t1')).filter((a) => a.runId === runId);
+    expect(pending?.toolName).toBe('wire_money');
+
+    const second = await service(handlers);
+    await second.decide({
+      tenantId: 't1',
+      approvalId: pending!.id,
+      approve: true,
+      principal: 'rev',
+      role: 'reviewer',
+      label: 'UNCLASSIFIED',
+    });
+    const run = await until(runId, ['completed', 'failed']);
+    expect(run.output).toEqual({ plan: 'wire', done: 'sent' });
+    // The plan step ran once, before the restart; the approved tool once, after it.
+    expect(executed).toEqual(['plan', 'wire']);
+  });
+
   it('cancels a run while a step is running, and refuses to cancel a finished run', async () => {
     let sawAbort = false;
     let entered: () => void = () => undefined;

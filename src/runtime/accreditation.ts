@@ -23,16 +23,27 @@ import type { EndpointCheck, ModelEndpoint } from '../providers/index.js';
  * UNCLASSIFIED-only — except the built-in `local` provider, which runs in this process and sends data nowhere.
  */
 export function accreditedFor(context: Label): EndpointCheck {
-  return (endpoint) => {
-    const range = accreditationOf(endpoint);
-    if (range === 'unbounded' || canRead(range, context)) return true;
-    return `accredited only for ${describe(range)}`;
-  };
+  return (endpoint) => admits(endpoint, context);
+}
+
+/**
+ * The same check for any remote service Enclave sends content to besides models (memory's embeddings
+ * endpoint): true, or why not.
+ */
+export function admits(
+  target: Pick<ModelEndpoint, 'provider' | 'accreditation'>,
+  context: Label,
+): true | string {
+  const range = accreditationOf(target);
+  if (range === 'unbounded' || canRead(range, context)) return true;
+  return `accredited only for ${describe(range)}`;
 }
 
 const ranges = new Map<string, Clearance>();
 
-function accreditationOf(endpoint: ModelEndpoint): Clearance | 'unbounded' {
+function accreditationOf(
+  endpoint: Pick<ModelEndpoint, 'provider' | 'accreditation'>,
+): Clearance | 'unbounded' {
   const a = endpoint.accreditation;
   if (!a) return endpoint.provider === 'local' ? 'unbounded' : { label: UNCLASSIFIED, authorizations: [] };
   const key = JSON.stringify(a);

@@ -1,3 +1,4 @@
+import type { AuditContentSealer } from '../audit/audit-content.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { promptSha256 } from '../audit/audit-entry.js';
 import type { Principal } from '../identity/principal.js';
@@ -54,7 +55,11 @@ export interface ModelCall {
   label: Label;
   /** `promptSha256` of what was sent (see promptDigest); never the text. */
   promptSha256: string;
+  /** The text hashed into `promptSha256`: sealed into the entry only with `audit.storeContent` opted in. */
+  promptText?: string | undefined;
   status: string;
+  /** Set for a call that is not the turn's answer: `compaction` (the history's summary). */
+  purpose?: 'compaction' | undefined;
 }
 
 /**
@@ -63,7 +68,11 @@ export interface ModelCall {
  * goes on (fail-closed) — a read is not answered, a write not committed, a turn not stored.
  */
 export class DecisionAudit {
-  constructor(private readonly log: AuditLog) {}
+  /** `content` is set when `audit.storeContent` is on: model calls then carry their prompt sealed. */
+  constructor(
+    private readonly log: AuditLog,
+    private readonly content?: AuditContentSealer | undefined,
+  ) {}
 
   async access(d: AccessDecision): Promise<void> {
     const objectLabel = d.objectLabel && canonicalLabel(d.objectLabel);
@@ -117,6 +126,11 @@ export class DecisionAudit {
 
   async modelCall(call: ModelCall): Promise<void> {
     const label = canonicalLabel(call.label);
+    const tenant = call.principal.tenantId;
+    const sealed =
+      this.content && call.promptText !== undefined
+        ? await this.content({ tenant, objectId: call.objectId, label }, 'prompt', call.promptText)
+        : undefined;
     await this.log.append({
       type: 'model.call',
       time: Date.now(),
@@ -134,6 +148,8 @@ export class DecisionAudit {
         usage: call.usage,
         latencyMs: call.latencyMs,
         promptSha256: call.promptSha256,
+        ...(call.purpose ? { purpose: call.purpose } : {}),
+        ...sealed,
         attempts: call.attempts.map((a) => ({
           endpoint: a.endpoint,
           outcome: a.outcome,
@@ -144,6 +160,10 @@ export class DecisionAudit {
   }
 }
 
+/** The text a `model.call` entry attributes: what a model was sent (instructions and items) as JSON. */
+export const promptJson = (instructions: string | undefined | null, items: readonly unknown[]): string =>
+  JSON.stringify({ instructions: instructions ?? null, items });
+
 /** The digest of what a model was sent (instructions and items), for the `model.call` entry. */
 export const promptDigest = (instructions: string | undefined | null, items: readonly unknown[]): string =>
-  promptSha256(JSON.stringify({ instructions: instructions ?? null, items }));
+  promptSha256(promptJson(instructions, items));

@@ -2,8 +2,11 @@ import type { Principal } from '../identity/principal.js';
 import type { Label } from '../labels/index.js';
 import type { ModelEvent, RoutedTurn, TurnRequest } from '../providers/index.js';
 import { accreditedFor } from './accreditation.js';
-import { promptDigest, type DecisionAudit } from './audit-decisions.js';
+import { promptSha256 } from '../audit/audit-entry.js';
+import { promptJson, type DecisionAudit } from './audit-decisions.js';
 import { isEnclaveError } from '../errors/index.js';
+import { appendVia, type PendingAudit } from './pending-audit.js';
+import { isRunInterrupt } from '../runs/run-interrupt.js';
 
 export interface CallContext {
   principal: Principal;
@@ -11,6 +14,13 @@ export interface CallContext {
   objectId: string;
   label: Label;
   startedAt: number;
+  /** Set when the call is not the turn's answer (the compaction summary). */
+  purpose?: 'compaction' | undefined;
+  /**
+   * Collects the finished call's entry instead of awaiting it before `done` is passed on: the turn settles it
+   * before it stores or completes the response (turn-stream.ts), so it shares that commit.
+   */
+  pending?: PendingAudit | undefined;
 }
 
 /**
@@ -43,18 +53,21 @@ export async function openAudited(
     }
     throw error;
   }
-  const prompt = promptDigest(sent.instructions, sent.items);
-  return { ...routed, events: recorded(decisions, call, routed, prompt) };
+  const text = promptJson(sent.instructions, sent.items);
+  return { ...routed, events: recorded(decisions, call, routed, { sha256: promptSha256(text), text }) };
 }
 
 async function* recorded(
   decisions: DecisionAudit,
   call: CallContext,
   routed: RoutedTurn,
-  promptSha256: string,
+  prompt: { sha256: string; text: string },
 ): AsyncGenerator<ModelEvent> {
-  const append = (status: string, usage: { input_tokens: number; output_tokens: number } | null) =>
-    decisions.modelCall({
+  // A durable run's re-execution replays recorded model calls: no model was contacted, nothing to record
+  // (the execution that made the call recorded it).
+  const append = async (status: string, usage: { input_tokens: number; output_tokens: number } | null) => {
+    if (routed.live?.() === false) return;
+    await decisions.modelCall({
       principal: call.principal,
       objectId: call.objectId,
       endpoint: routed.endpoint,
@@ -62,25 +75,32 @@ async function* recorded(
       usage,
       latencyMs: Date.now() - call.startedAt,
       label: call.label,
-      promptSha256,
+      promptSha256: prompt.sha256,
+      promptText: prompt.text,
       status,
+      purpose: call.purpose,
     });
+  };
   let logged = false;
   try {
     for await (const event of routed.events) {
       if (event.type === 'done') {
         logged = true;
-        await append(event.stopReason, {
-          input_tokens: event.usage.inputTokens,
-          output_tokens: event.usage.outputTokens,
-        });
+        await appendVia(
+          call.pending,
+          append(event.stopReason, {
+            input_tokens: event.usage.inputTokens,
+            output_tokens: event.usage.outputTokens,
+          }),
+        );
       }
       yield event;
     }
   } catch (error) {
     if (!logged) {
       logged = true;
-      await append('failed', null);
+      // A run that parked on an approval (or was cancelled) at a safe point is not a failed call.
+      await append(isRunInterrupt(error) ? error.reason : 'failed', null);
     }
     throw error;
   } finally {

@@ -7,6 +7,9 @@ import {
   type FunctionToolSpec,
   type ModelItem,
   type ModelRouter,
+  type RoutedTurn,
+  type TurnRequest,
+  collectTurn,
 } from '../providers/index.js';
 import { itemText, newItemId, toModelItem, type NewItem } from './items.js';
 
@@ -20,7 +23,8 @@ export interface CompactionPlan {
   isAllowed: EndpointCheck;
   /** Compact when the history passes this many tokens. */
   threshold: number;
-  signal?: AbortSignal | undefined;
+  /** Opens the summary call on an allowed endpoint of `model`, recording it (a `model.call` audit entry). */
+  open: (request: TurnRequest) => Promise<RoutedTurn>;
 }
 
 /**
@@ -43,14 +47,11 @@ export async function compactHistory(
   if (!serving || serving.provider === 'local') {
     summary = extractiveSummary(history.map(describe), 12);
   } else {
-    const turn = await plan.router.complete(
-      plan.model,
-      {
-        instructions: SUMMARY_INSTRUCTIONS,
-        items: [...history.map(toModelItem), { type: 'message', role: 'user', text: 'Summarise now.' }],
-      },
-      { isAllowed: plan.isAllowed, signal: plan.signal },
-    );
+    const routed = await plan.open({
+      instructions: SUMMARY_INSTRUCTIONS,
+      items: [...history.map(toModelItem), { type: 'message', role: 'user', text: 'Summarise now.' }],
+    });
+    const turn = await collectTurn(routed.events);
     summary = turn.text.trim() || extractiveSummary(history.map(describe), 12);
   }
   return {

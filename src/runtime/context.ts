@@ -6,6 +6,7 @@ import type { ResponseRecord } from '../store/repos/response-repo.js';
 import type { Store } from '../store/store.js';
 import { loadItem, type LoadedItem, type NewItem } from './items.js';
 import type { LabelAccess } from './label-access.js';
+import type { PendingAudit } from './pending-audit.js';
 
 /** What a turn continues from: the prior items a model must see, and their label. */
 export interface History {
@@ -26,6 +27,8 @@ export async function loadHistory(
   labels: LabelAccess,
   principal: Principal,
   from: { previousResponseId: string | null; conversationId: string | null },
+  /** Collects the read decision's append: settle it before the history leaves the process (turn.ts). */
+  pending?: PendingAudit,
 ): Promise<History> {
   if (from.previousResponseId !== null && from.conversationId !== null) {
     throw new EnclaveError(
@@ -47,6 +50,7 @@ export async function loadHistory(
         new EnclaveError('not_found', `No response found with id '${previousId}'.`, {
           param: 'previous_response_id',
         }),
+      pending,
     );
     const ids = [...previous.contextItemIds, ...previous.outputItemIds];
     const byId = new Map((await store.items.byIds(scope, ids)).map((r) => [r.id, loadItem(r)]));
@@ -63,6 +67,7 @@ export async function loadHistory(
         new EnclaveError('not_found', `No conversation found with id '${conversationId}'.`, {
           param: 'conversation',
         }),
+      pending,
     );
     const items = (await store.items.conversationContext(scope, conversation.id)).map(loadItem);
     return { items, label: await labels.label(conversation.highWaterLabelId), conversation, previous: null };

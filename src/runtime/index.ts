@@ -4,6 +4,7 @@ import { ModelRegistry, ModelRouter } from '../providers/index.js';
 import type { Store } from '../store/store.js';
 import { Conversations } from './conversations.js';
 import { LabelAccess } from './label-access.js';
+import type { AuditContentSealer } from '../audit/audit-content.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { DecisionAudit } from './audit-decisions.js';
 import { LabelDowngrades } from './label-downgrade.js';
@@ -47,10 +48,16 @@ export function createRuntime(
   store: Store,
   router: ModelRouter = new ModelRouter(ModelRegistry.fromConfig(config)),
   /** `audit` receives every access decision and model call (audit-decisions.ts); required: fail-closed. */
-  options: { safety?: SafetyGate; audit: AuditLog; memory?: MemoryRuntime | undefined },
+  options: {
+    safety?: SafetyGate;
+    audit: AuditLog;
+    memory?: MemoryRuntime | undefined;
+    /** Set when `audit.storeContent` is on: model.call entries then carry their prompt sealed. */
+    auditContent?: AuditContentSealer | undefined;
+  },
 ): Runtime {
   const section = configSection(config, 'responses', responsesConfigSchema);
-  const labels = new LabelAccess(store, new DecisionAudit(options.audit));
+  const labels = new LabelAccess(store, new DecisionAudit(options.audit, options.auditContent));
   const deps: RuntimeDeps = {
     store,
     labels,

@@ -14,6 +14,7 @@ import {
 import type { ReadScope } from '../store/read-scope.js';
 import type { Store } from '../store/store.js';
 import type { AccessAction, DecisionAudit } from './audit-decisions.js';
+import { appendVia, type PendingAudit } from './pending-audit.js';
 
 /** How long a cached catalogue is trusted before re-reading it (labels registered by other processes). */
 const CATALOG_TTL_MS = 2_000;
@@ -45,6 +46,13 @@ export class LabelAccess {
       this.clearances.set(key, found);
     }
     return found;
+  }
+
+  /** The label of a request sent without one: the principal's configured default, else its clearance. */
+  defaultLabel(principal: Principal): Label {
+    return principal.defaultLabel
+      ? parseStoredLabel(principal.defaultLabel)
+      : this.clearance(principal).label;
   }
 
   /** The rows `principal` may read: its tenant and the catalogue labels its clearance can read. */
@@ -98,6 +106,8 @@ export class LabelAccess {
     object: { kind: string; id: string; action?: AccessAction },
     fetch: (scope: ReadScope) => Promise<T | undefined>,
     missing: () => EnclaveError,
+    /** Collects the allow decision's append instead of awaiting it: the caller settles it before it uses the record. */
+    pending?: PendingAudit,
   ): Promise<{ record: T; scope: ReadScope }> {
     const scope = await this.scope(principal);
     const record = await fetch(scope);
@@ -109,12 +119,13 @@ export class LabelAccess {
       sessionLabel: this.clearance(principal).label,
     };
     if (record) {
-      await this.decisions.access({
+      const allowed = this.decisions.access({
         ...decision,
         allow: true,
         rule: 'mac.read',
         objectLabel: await this.label(record.labelId),
       });
+      await appendVia(pending, allowed);
       return { record, scope };
     }
     const hidden = await fetch(await this.tenantScope(principal.tenantId));

@@ -3,7 +3,7 @@ import { EnclaveError, notFound } from '../errors/index.js';
 import type { Principal } from '../identity/principal.js';
 import { canonicalLabel, canRead, dominates, lub, renderBanner, type Label } from '../labels/index.js';
 import type { ReadScope } from '../store/read-scope.js';
-import type { DowngradeRecord } from '../store/repos/label-downgrade-repo.js';
+import type { DowngradeRecord, DowngradeStatus } from '../store/repos/label-downgrade-repo.js';
 import type { Store } from '../store/store.js';
 import { parseClientLabel, type LabelAccess } from './label-access.js';
 
@@ -57,6 +57,74 @@ export class LabelDowngrades {
     return render(record, from, to);
   }
 
+  /**
+   * Requests the principal may see, oldest first: reviewers, admins and auditors see every request whose object
+   * their clearance reads (the label filter is the store's WHERE clause, so hidden ones are neither counted nor
+   * paged over); a `user` sees only their own (or those an agent made for them), as does anyone with `mine`.
+   * The listing is recorded (`access.allow`, action `list`) with the ids it returned.
+   */
+  async list(
+    principal: Principal,
+    page: { status?: DowngradeStatus | undefined; mine: boolean; after?: string | undefined; limit: number },
+  ): Promise<{
+    object: 'list';
+    data: Record<string, unknown>[];
+    first_id: string | null;
+    last_id: string | null;
+    has_more: boolean;
+  }> {
+    const { labels, store } = this.deps;
+    const rows = await store.labelDowngrades.list(await labels.scope(principal), {
+      limit: page.limit,
+      ...(page.status !== undefined ? { status: page.status } : {}),
+      ...(page.mine || principal.role === 'user' ? { requester: ownRequests(principal) } : {}),
+      ...(page.after !== undefined ? { after: page.after } : {}),
+    });
+    const shown = rows.slice(0, page.limit);
+    await labels.decisions.access({
+      principal,
+      action: 'list',
+      kind: 'downgrade',
+      allow: true,
+      rule: 'mac.read',
+      sessionLabel: labels.clearance(principal).label,
+      detail: { ids: shown.map((r) => r.id) },
+    });
+    const data = await Promise.all(
+      shown.map(async (r) => render(r, await labels.label(r.fromLabelId), await labels.label(r.toLabelId))),
+    );
+    return {
+      object: 'list',
+      data,
+      first_id: shown[0]?.id ?? null,
+      last_id: shown.at(-1)?.id ?? null,
+      has_more: rows.length > page.limit,
+    };
+  }
+
+  /** One request, under the same rules as `list` (404 when hidden or, for a `user`, not their own; recorded). */
+  async get(principal: Principal, id: string): Promise<Record<string, unknown>> {
+    const { labels, store } = this.deps;
+    const own = ownRequests(principal);
+    const { record } = await labels.read(
+      principal,
+      { kind: 'downgrade', id },
+      async (scope) => {
+        const found = await store.labelDowngrades.get(scope, id);
+        if (!found) return undefined;
+        if (
+          principal.role === 'user' &&
+          found.requester !== own.subject &&
+          found.requesterOnBehalfOf !== own.onBehalfOf
+        )
+          return undefined;
+        return { ...found, labelId: found.fromLabelId };
+      },
+      () => notFound('downgrade request', id),
+    );
+    return render(record, await labels.label(record.fromLabelId), await labels.label(record.toLabelId));
+  }
+
   async decide(
     principal: Principal,
     id: string,
@@ -98,6 +166,7 @@ export class LabelDowngrades {
     if (object.labelId !== record.fromLabelId)
       throw new EnclaveError('conflict', 'The object was relabelled since this request was made; ask again.');
     if (!canRead(labels.clearance(principal), object.highWater ?? from)) {
+      await this.record(principal, record, false, 'downgrade.above_clearance', from, to);
       throw new EnclaveError(
         'label_denied',
         'Reviewing this downgrade needs a clearance that reads everything it relabels.',
@@ -220,6 +289,12 @@ function parseTarget(text: string): Label {
 /** Subjects compared without the `key:`/`oidc:` prefix an on-behalf-of user carries. */
 const bare = (subject: string | null | undefined): string | undefined =>
   subject == null ? undefined : subject.replace(/^(key|oidc):/, '');
+
+/** A principal's own requests: made by them, or by an agent acting for them (see on-behalf-of.ts). */
+const ownRequests = (p: Principal) => ({
+  subject: p.subject,
+  onBehalfOf: `${p.via === 'oidc' ? 'oidc' : 'key'}:${p.subject}`,
+});
 
 function samePerson(reviewer: Principal, r: DowngradeRecord): boolean {
   const requesters = new Set([bare(r.requester), bare(r.requesterOnBehalfOf)].filter((s) => s !== undefined));

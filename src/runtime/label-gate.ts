@@ -6,8 +6,9 @@ import { parseClientLabel, type LabelAccess } from './label-access.js';
 
 /**
  * The request side of mandatory access control:
- * - the request label comes from `Enclave-Classification: <banner>`; without it, the principal's clearance
- *   (system-high: unlabelled data is treated as the most sensitive thing this caller could have sent);
+ * - the request label comes from `Enclave-Classification: <banner>`; without it, the principal's configured
+ *   default label (admin-set with the key), else its clearance (system-high: unlabelled data is treated as the
+ *   most sensitive thing this caller could have sent) — never "none";
  * - each item may carry its own `label` (banner or portion); without one it takes the request label;
  * - every one of them must be readable under the principal's clearance, else 403 label_denied.
  */
@@ -18,7 +19,7 @@ export async function requestLabel(
 ): Promise<Label> {
   const label =
     header === undefined || header.trim() === ''
-      ? labels.clearance(principal).label
+      ? labels.defaultLabel(principal)
       : parseLabel(header, 'Enclave-Classification');
   await labels.requireReadable(principal, label, 'The request (Enclave-Classification)');
   return label;

@@ -4,7 +4,7 @@ import { canonicalLabel, lub, type Label } from '../labels/index.js';
 import { memoryContext, recordTurns, type MemoryService, type TurnInput } from '../memory/index.js';
 import type { Store } from '../store/store.js';
 import type { MemoryConfig } from '../memory/memory-config.js';
-import type { OwnerKey } from '../store/repos/memory-repo.js';
+import type { MemoryReader, OwnerKey } from '../store/repos/memory-repo.js';
 import type { ReadScope } from '../store/read-scope.js';
 import type { History } from './context.js';
 import { newItemId, type NewItem } from './items.js';
@@ -18,8 +18,7 @@ export interface MemoryRuntime {
   readonly audit: AuditLog;
 }
 
-// UNFINISHED: the memory tool (src/memory `memoryTool`) is not offered to the model yet: the runtime executes no
-// built-in tools server-side (function tools go back to the client, MCP runs through src/runs).
+// The memory tool the model can call: memory-tool.ts (run server-side in the durable run's tool loop).
 /** Request metadata keys: `enclave_memory: "off"` opts a request out; `enclave_agent` names the agent. */
 export const MEMORY_OPT_OUT_KEY = 'enclave_memory';
 export const MEMORY_AGENT_KEY = 'enclave_agent';
@@ -72,16 +71,7 @@ export async function recallMemory(
   const owner = memoryOwner(deps.memory, principal, request.metadata);
   const query = latestUserText(request.input);
   if (!deps.memory || !owner || !query) return undefined;
-  const top = ceiling.history.conversation
-    ? await deps.labels.label(ceiling.history.conversation.labelId)
-    : lub(ceiling.requestLabel, ceiling.history.label);
-  const under = await deps.labels.scope({ ...principal, clearance: canonicalLabel(top) });
-  const allowed = new Set(under.labelIds);
-  const reader = {
-    scope: { tenantId: scope.tenantId, labelIds: scope.labelIds.filter((id) => allowed.has(id)) },
-    userId: owner.userId,
-    agentId: owner.agentId,
-  };
+  const reader = await memoryReader(deps.labels, principal, owner, scope, ceiling);
   // Extracted records first (compact facts); turns themselves only when nothing was extracted yet.
   let hits = await deps.memory.service.recall(reader, query, {
     k: deps.memory.config.recallK,
@@ -120,6 +110,30 @@ export async function recallMemory(
       labelId,
     },
     label,
+  };
+}
+
+/**
+ * Who reads memory in a turn: the owner's records inside the reader's ReadScope, intersected with the labels
+ * below the turn's ceiling — the conversation's label, else the request label joined with its history.
+ * Automatic recall and the memory tool read through the same reader.
+ */
+export async function memoryReader(
+  labels: LabelAccess,
+  principal: Principal,
+  owner: OwnerKey,
+  scope: ReadScope,
+  ceiling: { history: History; requestLabel: Label },
+): Promise<MemoryReader> {
+  const top = ceiling.history.conversation
+    ? await labels.label(ceiling.history.conversation.labelId)
+    : lub(ceiling.requestLabel, ceiling.history.label);
+  const under = await labels.scope({ ...principal, clearance: canonicalLabel(top) });
+  const allowed = new Set(under.labelIds);
+  return {
+    scope: { tenantId: scope.tenantId, labelIds: scope.labelIds.filter((id) => allowed.has(id)) },
+    userId: owner.userId,
+    agentId: owner.agentId,
   };
 }
 

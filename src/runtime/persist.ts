@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import type { NewItem } from './items.js';
 import { noWriteDown, type LabelAccess } from './label-access.js';
 import { recordForMemory, type MemoryWrite } from './memory-hooks.js';
+import type { PendingAudit } from './pending-audit.js';
 
 /** Everything one turn (or one Conversations API write) stores, written in one transaction. */
 export interface TurnWrite {
@@ -33,6 +34,8 @@ export interface TurnWrite {
   fence?: { conversationId: string; token: number } | undefined;
   /** [memory] set when memory learns from this turn: its extraction job commits with it (memory-hooks.ts). */
   memory?: MemoryWrite | undefined;
+  /** [audit] the turn's entries still committing (pending-audit.ts): they commit with the write decision, first. */
+  audit?: PendingAudit | undefined;
 }
 
 /**
@@ -52,6 +55,10 @@ export async function persistWrite(
   if (write.response && !write.response.labelId)
     throw new EnclaveError('internal', 'A response without a label cannot be stored.');
   await recordWrite(store, labels, write);
+  // The turn's pending entries are still queued when the write decision is appended: one commit holds them all.
+  // If one failed nothing is written (the log may then hold a write decision for a write that did not happen: it
+  // over-records, never under-records).
+  await write.audit?.settle();
   await store.transaction(async (tx) => {
     let first = 0;
     if (write.fence) await tx.conversationLeases.assertFence(write.fence.conversationId, write.fence.token);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { promptSha256, type AuditLog } from '../audit/index.js';
+import { promptSha256, type AuditContentSealer, type AuditLog } from '../audit/index.js';
 import { configSection, type Config } from '../config/config.js';
 import { canonicalLabel, type Label } from '../labels/index.js';
 import {
@@ -13,6 +13,7 @@ import {
   type Verdict,
 } from '../safety/index.js';
 import type { Store } from '../store/store.js';
+import { appendVia, type PendingAudit } from './pending-audit.js';
 
 /**
  * The runtime's side of the safety stack (`src/safety`): it decides nothing itself. It classifies a text on a
@@ -47,6 +48,11 @@ export interface ScreenContext {
   principal: string;
   label: Label;
   labelId: string;
+  /**
+   * Collects the verdict's audit append instead of awaiting it (pending-audit.ts): set only where the caller
+   * settles it before the screened text is stored or answered (a turn's output, turn-stream.ts).
+   */
+  pending?: PendingAudit | undefined;
 }
 
 export interface ScreenTarget {
@@ -80,6 +86,8 @@ export class SafetyGate {
     private readonly store: Store,
     private readonly audit: AuditLog,
     private readonly config: SafetyGateConfig = { enabled: true, stream: {} },
+    /** Set when `audit.storeContent` is on: verdict entries then carry the screened text sealed. */
+    private readonly auditContent?: AuditContentSealer | undefined,
   ) {}
 
   get enabled(): boolean {
@@ -128,7 +136,15 @@ export class SafetyGate {
       requester: ctx.principal,
     });
     const blocked = verdict.action === 'block' || verdict.action === 'escalate';
-    await this.audit.append({
+    const entryLabel = canonicalLabel(label.label);
+    const sealed = this.auditContent
+      ? await this.auditContent(
+          { tenant: ctx.tenantId, objectId: target.subject, label: entryLabel },
+          `safety.${target.surface}`,
+          target.text,
+        )
+      : undefined;
+    const appended = this.audit.append({
       type: 'safety.verdict',
       time: Date.now(),
       tenant: ctx.tenantId,
@@ -153,8 +169,10 @@ export class SafetyGate {
         policyVersion: verdict.policyVersion,
         modelVersion: verdict.modelVersion,
         promptSha256: promptSha256(target.text),
+        ...sealed,
       },
     });
+    await appendVia(ctx.pending, appended);
     return { target, verdict, verdictId, reviewId };
   }
 }

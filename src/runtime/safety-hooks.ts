@@ -54,6 +54,8 @@ export function screenTurnOutput(deps: RuntimeDeps, turn: PreparedTurn): AsyncIt
     principal: turn.principal.subject,
     label: turn.label,
     labelId: turn.labelId,
+    // [audit] output verdicts commit with the model call and the write decision (pending-audit.ts).
+    pending: turn.audit,
   };
   return screenOutput(deps.safety, context, turn.id, turn.routed.events);
 }

@@ -1,4 +1,4 @@
-import { isEnclaveError } from '../errors/index.js';
+import { isEnclaveError, type EnclaveError } from '../errors/index.js';
 import { renderBanner } from '../labels/index.js';
 import { countRequestTokens, countTokens } from '../providers/index.js';
 import type { ResponseRecord, ResponseStatus } from '../store/repos/response-repo.js';
@@ -29,7 +29,7 @@ export async function* runTurn(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<StreamEvent, TurnResult> {
   const seq = new EventSequence();
-  const banner = renderBanner(turn.label);
+  let banner = renderBanner(turn.label);
   const output: NewItem[] = [];
   const view: ResponseView = {
     id: turn.id,
@@ -141,13 +141,17 @@ export async function* runTurn(
     view.usage ??= estimatedUsage(turn, output);
   }
   view.status = status;
+  // [memory tool] a server-side tool's output may have raised the turn's label while it streamed.
+  banner = view.label = renderBanner(turn.label);
   view.output = output.map(api);
 
   // [safety out] done above, while streaming: a block fails the turn with safety_blocked before this point.
 
   // 8. Persist: the one labelled write of the turn. A turn whose model call could not be recorded is not
-  // stored at all (fail-closed: nothing the audit log does not know of).
-  if (turn.request.params.store && !auditFailed(failure)) {
+  // stored at all (fail-closed: nothing the audit log does not know of). The turn's entries still committing
+  // (model call, output verdict: pending-audit.ts) commit with the write decision, or here when nothing is
+  // stored; one that fails fails the turn, unstored.
+  const unrecorded = await persistRecorded(turn, failure, async () => {
     await persistWrite(deps.store, deps.labels, {
       principal: turn.principal,
       tenantId: turn.principal.tenantId,
@@ -158,9 +162,15 @@ export async function* runTurn(
       conversationId: status === 'completed' ? turn.request.conversationId : null,
       fence: turn.writer?.lease,
       memory: await learnFrom(deps.memory, turn, status),
+      audit: turn.audit,
     });
+  });
+  if (unrecorded !== undefined) {
+    [status, failure] = ['failed', unrecorded];
+    view.status = status;
+    view.error = { code: unrecorded.code, message: unrecorded.message };
   }
-  // [audit] the model call was recorded as its last event arrived (audit-model-call.ts); the write by persistWrite.
+  // [audit] the model call was issued as its last event arrived (audit-model-call.ts); the write by persistWrite.
 
   const response = renderResponse(view);
   const final =
@@ -221,4 +231,21 @@ function record(turn: PreparedTurn, view: ResponseView, output: readonly NewItem
   };
 }
 
-const auditFailed = (error: unknown): boolean => isEnclaveError(error) && error.code === 'audit_unavailable';
+const auditFailed = (error: unknown): error is EnclaveError =>
+  isEnclaveError(error) && error.code === 'audit_unavailable';
+
+/** Stores the turn (unless it must not be) after its pending entries commit; returns the audit failure, if any. */
+async function persistRecorded(
+  turn: PreparedTurn,
+  failure: unknown,
+  persist: () => Promise<void>,
+): Promise<EnclaveError | undefined> {
+  try {
+    if (turn.request.params.store && !auditFailed(failure)) await persist();
+    else await turn.audit?.settle();
+    return undefined;
+  } catch (error) {
+    if (auditFailed(error)) return error;
+    throw error;
+  }
+}

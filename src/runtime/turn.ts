@@ -10,11 +10,14 @@ import { compactHistory, fitContext } from './context-window.js';
 import { newId, toModelItem, type InputItem, type NewItem } from './items.js';
 import type { LabelAccess } from './label-access.js';
 import { labelInputs, requestLabel } from './label-gate.js';
-import { openAudited } from './audit-model-call.js';
+import { openAudited, type CallContext } from './audit-model-call.js';
 import type { ResponseParams } from './response-object.js';
 import type { SafetyGate } from './safety-gate.js';
 import { safetyIn } from './safety-hooks.js';
 import { recallMemory, type MemoryRuntime } from './memory-hooks.js';
+import { PendingAudit } from './pending-audit.js';
+import { offerMemoryTool } from './memory-tool.js';
+import type { BuiltinToolHost } from '../runs/builtin-tools.js';
 
 export interface RuntimeDeps {
   store: Store;
@@ -26,6 +29,8 @@ export interface RuntimeDeps {
   safety?: SafetyGate | undefined;
   /** Long-term memory: recall into the context, learning from stored turns (memory-hooks.ts). */
   memory?: MemoryRuntime | undefined;
+  /** [runs] Where a durable run's tool loop takes built-in tools (the memory tool) the turn offers. */
+  builtinTools?: BuiltinToolHost | undefined;
 }
 
 /** A function tool in OpenAI's Responses wire form. */
@@ -65,6 +70,8 @@ export interface PreparedTurn {
   label: Label;
   labelId: string;
   routed: RoutedTurn;
+  /** [audit] Entries of this turn still committing (the model call, the output verdict): settled before persist. */
+  audit?: PendingAudit | undefined;
   /** [runs] The conversation's single-writer lease, held from before the history is read until persist. */
   writer?: ConversationWriter | undefined;
 }
@@ -82,6 +89,22 @@ export async function prepareTurn(
   /** [runs] `id`: the response id a background run was given at submit time. */
   options: { id?: string | undefined } = {},
 ): Promise<PreparedTurn> {
+  // [audit] entries issued but not yet awaited (pending-audit.ts) share one commit; they are settled before a
+  // model is contacted and before a refusal goes out, and the turn's end settles the rest (turn-stream.ts).
+  const pending = new PendingAudit();
+  return prepareAudited(deps, principal, request, signal, options, pending).catch((error: unknown) =>
+    pending.settleThenThrow(error),
+  );
+}
+
+async function prepareAudited(
+  deps: RuntimeDeps,
+  principal: Principal,
+  request: CreateResponse,
+  signal: AbortSignal | undefined,
+  options: { id?: string | undefined },
+  pending: PendingAudit,
+): Promise<PreparedTurn> {
   const startedAt = Date.now();
   const id = options.id ?? newId('resp');
   const scope = await deps.labels.scope(principal);
@@ -91,7 +114,7 @@ export async function prepareTurn(
   const inputs = await labelInputs(deps.labels, principal, requestLbl, request.input);
 
   // 2. Assemble the context: what this turn continues from (404 for unknown or invisible ids).
-  const history = await loadHistory(deps.store, deps.labels, principal, request);
+  const history = await loadHistory(deps.store, deps.labels, principal, request, pending);
   requireKnownCalls(history.items, inputs.items);
 
   // 3. Label gate: the context label is the lub of everything the model will see. Hooks below that add to the
@@ -117,6 +140,11 @@ export async function prepareTurn(
     },
   );
   if (recalled) label = lub(label, recalled.label);
+  // [memory tool] offered to a durable run's tool loop; what it recalls raises the turn's label (memory-tool.ts).
+  const memoryTool = await offerMemoryTool(deps, principal, request, scope, {
+    history,
+    requestLabel: requestLbl,
+  });
 
   // 4. The final context label: no write down into the conversation (recorded), and only endpoints accredited
   // for this label may be contacted.
@@ -125,10 +153,17 @@ export async function prepareTurn(
     await deps.labels.requireWrite(principal, { kind: 'conversation', ...history.conversation }, label);
   const isAllowed = accreditedFor(label);
 
+  // [audit] the chain read's decision commits before any model sees what was read.
+  await pending.settle();
+
   // 5. Context management: compaction past the threshold, then truncation to the model's window.
-  // UNFINISHED: the compaction summary's model call is routed to accredited endpoints but not yet recorded as a
-  // `model.call` audit entry (context-window.ts calls the router directly).
-  const compaction = await compactStep(deps, request, history, isAllowed, signal);
+  // [audit] the summary's model call is recorded like the turn's own (`model.call`, purpose `compaction`).
+  const compaction = await compactStep(deps, request, history, isAllowed, signal, {
+    principal,
+    objectId: id,
+    label,
+    startedAt,
+  });
   const context = [
     ...(compaction ? [compaction] : history.items),
     ...(recalled ? [recalled.item] : []),
@@ -159,11 +194,11 @@ export async function prepareTurn(
   // [audit] the routing refusal and the model call are recorded (audit-model-call.ts, fail-closed).
   const routed = await openAudited(
     deps.labels.decisions,
-    { principal, objectId: id, label, startedAt },
+    { principal, objectId: id, label, startedAt, pending },
     () => deps.router.open(request.model, sent, { isAllowed, signal }),
     sent,
   );
-  return {
+  const turn: PreparedTurn = {
     id,
     startedAt,
     principal,
@@ -175,7 +210,10 @@ export async function prepareTurn(
     label,
     labelId,
     routed,
+    audit: pending,
   };
+  memoryTool?.bind(turn);
+  return turn;
 }
 
 async function compactStep(
@@ -184,6 +222,7 @@ async function compactStep(
   history: History,
   isAllowed: ReturnType<typeof accreditedFor>,
   signal: AbortSignal | undefined,
+  call: CallContext,
 ): Promise<NewItem | null> {
   const configured = request.params.context_management?.find((c) => c.type === 'compaction');
   const threshold = configured
@@ -197,7 +236,13 @@ async function compactStep(
     model: request.model,
     isAllowed,
     threshold,
-    signal,
+    open: (sent) =>
+      openAudited(
+        deps.labels.decisions,
+        { ...call, startedAt: Date.now(), purpose: 'compaction' },
+        () => deps.router.open(request.model, sent, { isAllowed, signal }),
+        sent,
+      ),
   });
 }
 

@@ -2,7 +2,7 @@ import { detect, type Finding } from './detectors/index.js';
 import type { Judge } from './judge/judge.js';
 import { Featurizer } from './model/features.js';
 import { categoryHeads, headIndex } from './model/linear-model.js';
-import type { LoadedModel } from './model/model-file.js';
+import { featureOptionsOf, type LoadedModel } from './model/model-file.js';
 import { indirectScore, scoreText } from './model/score-text.js';
 import { defaultPolicy, ruleFor, type Policy } from './policy.js';
 import { categories, isHarmCategory, type Category } from './taxonomy.js';
@@ -47,7 +47,7 @@ export interface SafetyEngine {
 
 export function createSafetyEngine(options: SafetyEngineOptions): SafetyEngine {
   const { model, meta } = options.model;
-  const featurizer = new Featurizer(model.dims);
+  const featurizer = new Featurizer(model.dims, featureOptionsOf(meta));
   const basePolicy = options.policy ?? defaultPolicy;
   const [low, high] = options.judgeBand ?? [0.3, 0.7];
 

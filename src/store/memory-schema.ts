@@ -42,6 +42,10 @@ export interface MemoryRecordTable {
   doc_len: number;
   /** float32 little-endian vector, or null when no embedder is configured. */
   embedding: Uint8Array | null;
+  /** Keyed hash of subject+attribute (0011): finds a fact's current value without reading the sealed columns. */
+  fact_key: string | null;
+  /** Keyed hash of kind+text (0011): finds an exact duplicate without reading the sealed text. */
+  text_key: string | null;
 }
 
 export interface MemoryRecordSourceTable {

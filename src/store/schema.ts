@@ -47,6 +47,8 @@ export interface ApiKeyTable {
   clearance: string;
   /** JSON array of Accumulo-style authorization tokens. */
   authorizations: string;
+  /** Canonical label of requests sent without one (migration 0012); null: the clearance. */
+  default_label: string | null;
   /** Hex HMAC-SHA-256 of the key under the server secret; the key itself is never stored. */
   key_hash: string;
   created_at: number;

@@ -129,6 +129,89 @@ for (const engine of engines) {
       expect(await statusOf(low.responses.retrieve(first.id))).toBe(404);
     });
 
+    it('lists requests to reviewers and requesters: label-filtered, paginated, own-only for users', async () => {
+      // A tenant of its own, so the listing holds exactly what this test made.
+      const tenant = 'tenant-downgrade-list';
+      const asker = await server.key({ tenant, clearance: 'TOP SECRET', role: 'reviewer' });
+      const user = await server.key({ tenant, clearance: 'SECRET' });
+      const secretReviewer = await server.key({ tenant, clearance: 'SECRET', role: 'reviewer' });
+      const uReviewer = await server.key({ tenant, clearance: 'UNCLASSIFIED', role: 'reviewer' });
+      const client = (apiKey: string) =>
+        new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey, maxRetries: 0 });
+      const ask = async (key: string, label: string, reason: string): Promise<string> => {
+        const r = await client(key).responses.create(
+          { model: 'local/echo', input: reason },
+          classified(label),
+        );
+        const made = await post(key, '', {
+          target: { type: 'response', id: r.id },
+          to: 'UNCLASSIFIED',
+          reason,
+        });
+        expect(made.status).toBe(201);
+        return ((await made.json()) as { id: string }).id;
+      };
+      const secretIds = [await ask(asker, 'SECRET', 'secret one'), await ask(asker, 'SECRET', 'secret two')];
+      const topSecret = await ask(asker, 'TOP SECRET', 'codeword topic');
+      const usersOwn = await ask(user, 'SECRET', 'user asks');
+      const get = async (key: string, query: string) => {
+        const r = await fetch(`${server.baseUrl}/v1/labels/downgrades${query}`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+      };
+      type Page = { data: { id: string; reason: string }[]; has_more: boolean; last_id: string | null };
+
+      // The SECRET reviewer pages through exactly the SECRET requests, one at a time; nothing tells of the TS one.
+      const seen: string[] = [];
+      let after = '';
+      for (;;) {
+        const { status, body } = await get(secretReviewer, `?status=pending&limit=1${after}`);
+        expect(status).toBe(200);
+        const page = body as unknown as Page;
+        expect(page.data.length).toBeLessThanOrEqual(1);
+        seen.push(...page.data.map((d) => d.id));
+        expect(JSON.stringify(page)).not.toContain('codeword');
+        if (!page.has_more) break;
+        after = `&after=${page.last_id}`;
+      }
+      expect(seen).toEqual([...secretIds, usersOwn]);
+      // The top-secret reviewer sees all four; the UNCLASSIFIED one sees an empty queue, not a count.
+      expect(((await get(asker, '')).body as unknown as Page).data.map((d) => d.id)).toEqual([
+        ...secretIds,
+        topSecret,
+        usersOwn,
+      ]);
+      expect((await get(uReviewer, '')).body).toMatchObject({ data: [], has_more: false, first_id: null });
+      // A cursor that names an invisible request reveals nothing either.
+      expect((await get(uReviewer, `?after=${topSecret}`)).body).toMatchObject({ data: [], has_more: false });
+      expect((await get(secretReviewer, `/${topSecret}`)).status).toBe(404);
+
+      // A user lists and reads only their own requests; `mine` narrows a reviewer's view the same way.
+      expect(((await get(user, '')).body as unknown as Page).data.map((d) => d.id)).toEqual([usersOwn]);
+      expect((await get(user, `/${usersOwn}`)).body).toMatchObject({
+        status: 'pending',
+        reason: 'user asks',
+      });
+      expect((await get(user, `/${secretIds[0]}`)).status).toBe(404);
+      expect(((await get(asker, '?mine=true')).body as unknown as Page).data).toHaveLength(3);
+
+      // Decided requests leave the pending queue and show under their status.
+      expect((await post(secretReviewer, `/${usersOwn}`, { decision: 'reject' })).status).toBe(200);
+      const pending = (await get(asker, '?status=pending')).body as unknown as Page;
+      expect(pending.data.map((d) => d.id)).not.toContain(usersOwn);
+      expect(((await get(asker, '?status=rejected')).body as unknown as Page).data.map((d) => d.id)).toEqual([
+        usersOwn,
+      ]);
+      expect((await get(asker, '?status=unknown')).status).toBe(400);
+
+      const listed = (await auditEntries(server)).filter(
+        (e) => e.tenant === tenant && e.detail?.kind === 'downgrade' && e.detail.action === 'list',
+      );
+      expect(listed.length).toBeGreaterThan(0);
+      expect(listed.some((e) => (e.detail?.ids as string[]).includes(topSecret))).toBe(true);
+    });
+
     it('refuses an upgrade dressed as a downgrade, and records a rejection', async () => {
       const r = await requester.responses.create({ model: 'local/echo', input: 'x' }, classified('SECRET'));
       const up = await post(requesterKey, '', {
@@ -143,6 +226,14 @@ for (const engine of engines) {
         reason: 'r',
       });
       expect(side.status).toBe(400);
+      // Unknown fields are refused on these routes (nobody can slip a "clearance" or "reviewer" in).
+      const extra = await post(requesterKey, '', {
+        target: { type: 'response', id: r.id },
+        to: 'CONFIDENTIAL',
+        reason: 'r',
+        reviewer: 'me',
+      });
+      expect(extra.status).toBe(400);
       const asked = (await (
         await post(requesterKey, '', {
           target: { type: 'response', id: r.id },

@@ -30,7 +30,18 @@ const PRINCIPALS = {
   gbr: { clearance: 'SECRET//REL TO USA, GBR', authorizations: [] },
   ntk: { clearance: 'SECRET', authorizations: ['OPS'] },
 } as const;
-type Who = keyof typeof PRINCIPALS;
+/**
+ * Agents acting for users (`Enclave-On-Behalf-Of`): each reads and writes with the intersection of its own and
+ * the user's clearance, never more than the user — through every dimension of the matrix.
+ */
+const AGENTS = {
+  /** TS//SI//NOFORN agent with OPS and HUMINT, for the SECRET user with OPS: SECRET, U.S. reader, OPS. */
+  agTsForNtk: { clearance: 'TOP SECRET//SI//NOFORN', authorizations: ['OPS', 'HUMINT'], user: 'ntk' },
+  /** SECRET//SI agent for the British SECRET reader: SECRET without SI, released to both USA and GBR. */
+  agSiForGbr: { clearance: 'SECRET//SI', authorizations: [], user: 'gbr' },
+} as const;
+type Who = keyof typeof PRINCIPALS | keyof typeof AGENTS;
+const EVERYONE = [...Object.keys(PRINCIPALS), ...Object.keys(AGENTS)] as Who[];
 
 /** What each principal may read. */
 const READS: Record<Who, Obj[]> = {
@@ -40,6 +51,8 @@ const READS: Record<Who, Obj[]> = {
   ts: ['U', 'S', 'SI', 'TS', 'REL', 'NF', 'OPS', 'OPSHUM'],
   gbr: ['U', 'S', 'REL'],
   ntk: ['U', 'S', 'REL', 'NF', 'OPS'],
+  agTsForNtk: ['U', 'S', 'REL', 'NF', 'OPS'],
+  agSiForGbr: ['U', 'S', 'REL'],
 };
 /** Which readable conversations a principal may append unlabelled items to (they take its clearance). */
 const WRITES: Record<Who, Obj[]> = {
@@ -49,6 +62,8 @@ const WRITES: Record<Who, Obj[]> = {
   ts: ['TS'],
   gbr: ['REL'],
   ntk: ['S', 'REL', 'NF', 'OPS'],
+  agTsForNtk: ['S', 'REL', 'NF', 'OPS'],
+  agSiForGbr: ['REL'],
 };
 
 for (const engine of engines) {
@@ -68,9 +83,16 @@ for (const engine of engines) {
 
     beforeAll(async () => {
       server = await startTestServer({ engine });
-      for (const [who, p] of Object.entries(PRINCIPALS) as [Who, (typeof PRINCIPALS)[Who]][]) {
+      for (const [who, p] of Object.entries(PRINCIPALS) as [
+        Who,
+        (typeof PRINCIPALS)[keyof typeof PRINCIPALS],
+      ][]) {
         keys[who] = await server.key({ clearance: p.clearance, authorizations: [...p.authorizations] });
         clients[who] = client(keys[who]);
+      }
+      for (const [who, a] of Object.entries(AGENTS) as [Who, (typeof AGENTS)[keyof typeof AGENTS]][]) {
+        keys[who] = await server.key({ clearance: a.clearance, authorizations: [...a.authorizations] });
+        clients[who] = client(keys[who], { 'Enclave-On-Behalf-Of': keys[a.user] });
       }
       const creator = client(
         await server.key({ clearance: 'TOP SECRET//SI', authorizations: ['OPS', 'HUMINT'] }),
@@ -94,7 +116,7 @@ for (const engine of engines) {
     afterAll(async () => server.close());
 
     it('read: an object is visible exactly when the clearance covers its label, else 404', async () => {
-      for (const who of Object.keys(PRINCIPALS) as Who[]) {
+      for (const who of EVERYONE) {
         for (const obj of OBJECTS) {
           const expected = READS[who].includes(obj) ? 200 : 404;
           const c = clients[who];
@@ -109,7 +131,7 @@ for (const engine of engines) {
     }, 60_000);
 
     it('list: items and input_items of a visible object; a hidden one is a 404 with no count or title', async () => {
-      for (const who of Object.keys(PRINCIPALS) as Who[]) {
+      for (const who of EVERYONE) {
         for (const obj of OBJECTS) {
           const c = clients[who];
           if (READS[who].includes(obj)) {
@@ -130,7 +152,7 @@ for (const engine of engines) {
     }, 60_000);
 
     it('chain: previous_response_id or conversation to a higher object is a 404', async () => {
-      for (const who of ['u', 's', 'gbr', 'ntk'] as Who[]) {
+      for (const who of ['u', 's', 'gbr', 'ntk', 'agTsForNtk', 'agSiForGbr'] as Who[]) {
         for (const obj of OBJECTS) {
           const visible = READS[who].includes(obj);
           const chained = clients[who].responses.create({
@@ -150,7 +172,7 @@ for (const engine of engines) {
     }, 120_000);
 
     it('write: no write down (403) into a lower readable conversation, 404 into a hidden one', async () => {
-      for (const who of Object.keys(PRINCIPALS) as Who[]) {
+      for (const who of EVERYONE) {
         for (const obj of OBJECTS) {
           const expected = !READS[who].includes(obj) ? 404 : WRITES[who].includes(obj) ? 200 : 403;
           const write = clients[who].conversations.items.create(conv[obj], {

@@ -83,8 +83,26 @@ describe('safety: inputs, review queue and /v1/moderations (official client, rea
     expect(pending).toContainEqual(
       expect.objectContaining({ surface: 'input', action: 'escalate', text: RED_LINE, status: 'pending' }),
     );
-    // UNFINISHED: "held until a reviewer decides" continuation — the durable-runs work parks the run on
-    // `screenInputs(...).held` and resumes it after the decision; until then the client re-sends.
+    // Held until a reviewer decides: the request was kept as a response parked on a safety approval
+    // (docs/runs.md); once a reviewer (not the requester) approves it, it continues and the model answers.
+    const id = /kept as response (resp_[0-9a-f]+)/.exec(String((error as Error).message))?.[1];
+    expect(id).toBeDefined();
+    await expect
+      .poll(async () => (await user.responses.retrieve(id!)).status as string)
+      .toBe('requires_action');
+    const approvals = (await (await api(reviewerKey, '/approvals')).json()) as {
+      data: { id: string; response_id: string; source: string }[];
+    };
+    const approval = approvals.data.find((a) => a.response_id === id);
+    expect(approval?.source).toBe('safety');
+    const answer = (key: string) =>
+      api(key, `/approvals/${approval!.id}`, { method: 'POST', body: JSON.stringify({ approve: true }) });
+    expect((await answer(userKey)).status).toBe(403);
+    expect((await answer(reviewerKey)).status).toBe(200);
+    await expect
+      .poll(async () => (await user.responses.retrieve(id!)).status as string, { timeout: 10_000 })
+      .toBe('completed');
+    expect(mock.chatRequests().length).toBe(before + 1);
   });
 
   it('blocks an injected instruction in a tool output under the default policy, flags it under a tenant policy', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allRoutes } from '../../src/api/routes/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 describe('server basics', () => {
@@ -41,6 +42,13 @@ describe('server basics', () => {
     const doc = (await response.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.0.3');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/v1/me', '/metrics']));
+    // Every route of the table, with its method, path parameters in OpenAPI's `{id}` form.
+    const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    const routes = allRoutes.map((r) => `${r.method} ${r.url.replace(/:([A-Za-z_]+)/g, '{$1}')}`);
+    expect(routes.length).toBeGreaterThan(30);
+    expect(documented.sort()).toEqual([...new Set(routes)].sort());
   });
 
   it('serves Prometheus metrics including request counts', async () => {
@@ -59,6 +67,32 @@ describe('server basics', () => {
     expect(await response.json()).toMatchObject({
       error: { type: 'invalid_request_error', code: 'not_found', param: null },
     });
+  });
+
+  it('answers an oversized body with 413, malformed JSON and wrong types with 400, in OpenAI error shape', async () => {
+    const user = await server.key();
+    const send = (body: string) => post('/v1/responses', body, { authorization: `Bearer ${user}` });
+    const cases: [Response, number, string][] = [
+      // ENCLAVE_BODY_LIMIT is 1024 for this server: the limit is configurable.
+      [
+        await send(JSON.stringify({ model: 'local/echo', input: 'y'.repeat(2000) })),
+        413,
+        'payload_too_large',
+      ],
+      [await send('{"model": "local/echo", "input": '), 400, 'invalid_json'],
+      [await send(JSON.stringify({ model: 42, input: 'hi' })), 400, 'invalid_request'],
+      [await send(JSON.stringify({ model: 'local/echo', input: 'hi', temperature: 'hot' })), 400, ''],
+      [await send(JSON.stringify({ model: 'local/echo', input: 'hi', max_output_tokens: -1 })), 400, ''],
+      [await send('[]'), 400, ''],
+    ];
+    for (const [response, status, code] of cases) {
+      expect(response.status).toBe(status);
+      const body = (await response.json()) as { error: Record<string, unknown> };
+      expect(body.error).toMatchObject({ type: 'invalid_request_error', message: expect.any(String) });
+      expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+      if (code) expect(body.error.code).toBe(code);
+      expect(String(body.error.message)).not.toMatch(/at .*\.js|SELECT|node_modules/);
+    }
   });
 
   it('refuses malformed JSON, oversized bodies and non-JSON bodies with 4xx, never 5xx', async () => {

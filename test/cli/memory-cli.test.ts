@@ -80,4 +80,36 @@ describe('enclave memory import|search (the CONTRACT.md JSONL shapes)', () => {
       await services.close();
     }
   });
+
+  it('sets a tenant retention that the memory worker sweep applies, with a receipt', async () => {
+    const set = await runCli(['memory', 'retention', '--tenant', 't1', '--max-age-days', '30'], { env });
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toEqual({ tenant: 't1', maxAgeDays: 30 });
+    const services = await createServices(loadConfig({}, env), { logger: createLogger('silent') });
+    try {
+      // D1:1 was said in 2023, older than 30 days: the sweep forgets it and what derives from it (the other
+      // turns carry no time, so they were said at import).
+      const before = await services.store.memory.lifecycle.rowCounts('t1');
+      const swept = await services.memory.service.sweepRetention();
+      expect(swept).toMatchObject({ tenants: 1, sources: 1 });
+      expect(swept.records).toBeGreaterThan(0);
+      const after = await services.store.memory.lifecycle.rowCounts('t1');
+      expect(after.memory_sources).toBe((before.memory_sources ?? 0) - 1);
+      expect(after.memory_records).toBe((before.memory_records ?? 0) - swept.records);
+      // A second sweep finds nothing more to forget.
+      expect(await services.memory.service.sweepRetention()).toMatchObject({ sources: 0, records: 0 });
+      const head = await services.store.audit.head();
+      const entries = (await services.store.audit.entries(0, head.treeSize)).map(
+        (e) => JSON.parse(e.entry) as { type: string; rule?: string; detail?: Record<string, unknown> },
+      );
+      expect(entries.some((e) => e.type === 'config.change' && e.rule === 'memory.retention')).toBe(true);
+      expect(entries.some((e) => e.type === 'deletion.receipt' && e.detail?.target === 'retention')).toBe(
+        true,
+      );
+    } finally {
+      await services.close();
+    }
+    const off = await runCli(['memory', 'retention', '--tenant', 't1', '--off'], { env });
+    expect(JSON.parse(off.stdout)).toEqual({ tenant: 't1', maxAgeDays: null });
+  });
 });

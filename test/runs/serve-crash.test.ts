@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteKeyFor } from '../../src/crypto/sqlite-key.js';
 import { categories } from '../../src/safety/index.js';
 import { openStore } from '../../src/store/open-store.js';
 import { runCli, spawnServer } from '../support/cli.js';
@@ -111,6 +112,24 @@ for (const engine of engines) {
       // Each tool effect happened exactly once per run (the MCP server deduplicates by idempotency key).
       for (const { id } of ids) expect(mcp.ledger.filter((e) => e.key.startsWith(`${id}:`))).toHaveLength(1);
     };
+    /** Runs whose tool call was in flight (step started, not completed) at the moment of a kill. */
+    const toolsInFlight = async (ids: { id: string }[]) => {
+      // SQLite: the serve process encrypts the whole file; its key is wrapped in the data dir.
+      const sqliteKey = database.databaseUrl ? undefined : await sqliteKeyFor(database.dataDir);
+      const store = await openStore({
+        databaseUrl: database.databaseUrl,
+        dataDir: database.dataDir,
+        sqliteKey,
+      });
+      try {
+        const steps = (await Promise.all(ids.map(({ id }) => store.runSteps.list(id)))).flat();
+        return new Set(
+          steps.filter((s) => s.kind === 'tool_call' && s.status === 'started').map((s) => s.runId),
+        );
+      } finally {
+        await store.close();
+      }
+    };
 
     it('finishes 20 background runs after kill -9 of enclave serve; audit verifies', async () => {
       const first = spawnServer([], env());
@@ -124,6 +143,7 @@ for (const engine of engines) {
         await new Promise((r) => setTimeout(r, 20));
       }
       await killHard(first.child);
+      const inFlight = await toolsInFlight(ids);
       const second = spawnServer([], env());
       try {
         const again = clientOf(await second.ready);
@@ -131,6 +151,12 @@ for (const engine of engines) {
         expect(s.some((x) => x !== 'completed')).toBe(true);
         await finished(again, ids);
         await checkHistory(again, ids);
+        // The tool was delivered once per run, except a call in flight at the kill: re-sent with its key.
+        for (const { id } of ids) {
+          const delivered = mcp.deliveries.filter((e) => e.key.startsWith(`${id}:`)).length;
+          if (inFlight.has(id)) expect(delivered).toBeGreaterThanOrEqual(1);
+          else expect(delivered).toBe(1);
+        }
       } finally {
         second.child.kill('SIGTERM');
         await second.exited;
@@ -155,6 +181,7 @@ for (const engine of engines) {
             const steps = await store.runSteps.list(id);
             expect(steps.every((s) => s.attempts === 1)).toBe(true);
             expect((await store.jobs.byId(id))?.attempts).toBe(1);
+            expect(mcp.deliveries.filter((e) => e.key.startsWith(`${id}:`))).toHaveLength(1);
           }
 
           // Concurrent turns on one conversation through both nodes: each sees all earlier turns.

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { expect, it } from 'vitest';
 import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
@@ -39,6 +42,27 @@ describeStore('store contract: durable transactions (audit batches)', (store) =>
       await tx.audit.setHead(head);
     });
   });
+
+  it('name the WAL file to fsync only for a SQLite file in WAL mode whose commits do not fsync', async () => {
+    const wal = await store().audit.walFile();
+    if (store().dialect === 'postgres') expect(wal).toBeUndefined();
+    else {
+      expect(wal).toMatch(/enclave\.db-wal$/);
+      expect(existsSync(wal as string)).toBe(true);
+    }
+  });
+});
+
+it('on SQLite, no WAL file to fsync in memory or at synchronous=FULL (the commit is the durable way)', async () => {
+  const memory = openSqlite({ path: ':memory:' });
+  expect(await createStore(memory.db, 'sqlite', async () => undefined).audit.walFile()).toBeUndefined();
+  await memory.db.destroy();
+  const dir = mkdtempSync(join(tmpdir(), 'enclave-wal-'));
+  const full = openSqlite({ path: join(dir, 'full.db'), synchronous: 'FULL' });
+  await migrateToLatest(full.db as Kysely<unknown>, 'sqlite');
+  expect(await createStore(full.db, 'sqlite', async () => undefined).audit.walFile()).toBeUndefined();
+  await full.db.destroy();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 it('on SQLite, a durable transaction commits with synchronous=FULL and restores the connection level', async () => {

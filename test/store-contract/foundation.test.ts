@@ -41,6 +41,12 @@ describeStore('store contract: tenants, labels, api keys', (store) => {
     const record = key(t, { expiresAt: 1_800_000_000_000 });
     await store().apiKeys.insert(record);
     expect(await store().apiKeys.byHash(record.keyHash)).toEqual(record);
+    // A key's default label (migration 0012) round-trips; without one the record has none.
+    const t2 = uniqueId('t');
+    await store().tenants.ensure(t2);
+    const withDefault = key(t2, { defaultLabel: 'CONFIDENTIAL' });
+    await store().apiKeys.insert(withDefault);
+    expect(await store().apiKeys.byId(t2, withDefault.id)).toEqual(withDefault);
     expect(await store().apiKeys.byId(t, record.id)).toEqual(record);
     expect(await store().apiKeys.byId('other-tenant', record.id)).toBeUndefined();
     expect(await store().apiKeys.list(t)).toEqual([record]);

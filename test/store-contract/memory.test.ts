@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEncryption, sealContent } from '../../src/crypto/index.js';
 import { canonicalLabel, parseBanner } from '../../src/labels/index.js';
 import { offlineExtractor } from '../../src/memory/extract/offline-extractor.js';
 import { labelRollup } from '../../src/memory/label-rollup.js';
@@ -42,7 +46,70 @@ const turn = (id: string, text: string, at = T0, session = '1') => ({
   occurredAt: at,
 });
 
-describeStore('store contract: memory', (store) => {
+/**
+ * The sealing store over `store` (what the server runs): memory text sealed, terms blind. Its key file lives
+ * in a directory of its own; only shreds and key changes would append to the audit sink.
+ */
+function sealedOver(store: () => Store): () => Store {
+  const keyDir = mkdtempSync(join(tmpdir(), 'enclave-memkeys-'));
+  afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
+  let sealed: Store | undefined;
+  return () => {
+    const plain = store();
+    sealed ??= sealContent(
+      plain,
+      createEncryption({ repo: plain.dataKeys, dataDir: keyDir, audit: { append: async () => 0 } }),
+    );
+    return sealed;
+  };
+}
+
+describeStore('store contract: memory', (store) => memoryContract(store));
+describeStore('store contract: memory, sealed and blind', (store) => {
+  const sealed = sealedOver(store);
+  memoryContract(sealed);
+
+  it('ranks exactly as the plain store: blind tokens keep BM25 (scores and order)', async () => {
+    const plain = await setup(store());
+    const blind = await setup(sealed());
+    const turns = [
+      turn('t1', 'What did you do on the weekend?'),
+      turn('t2', 'Went hiking in the Alps with my sister.'),
+      turn('t3', 'I love strawberry ice cream and hiking.'),
+      turn('t4', 'My sister lives in Geneva, near the Alps.'),
+      turn('t5', 'We are planning a trip to Iceland next summer.'),
+    ];
+    for (const side of [plain, blind]) {
+      await side.memory.importTurns(side.owner, 'c1', turns, side.unclass);
+      await side.memory.drainJobs();
+    }
+    for (const query of ['hiking Alps', 'sister', 'weekend trip', 'ice cream summer', 'Geneva']) {
+      const [a, b] = await Promise.all(
+        [plain, blind].map((side) => side.memory.recall(side.reader([side.unclass]), query, { k: 10 })),
+      );
+      expect(b?.map((h) => [h.record.sourceIds, h.record.text, h.record.kind])).toEqual(
+        a?.map((h) => [h.record.sourceIds, h.record.text, h.record.kind]),
+      );
+      b?.forEach((h, i) => expect(h.score).toBeCloseTo(a?.[i]?.score ?? NaN, 9));
+    }
+    // The blind side's postings hold no term: plain stems on one side, 22-character tokens on the other.
+    const terms = await sealed().memory.records.searchBm25(
+      blind.reader([blind.unclass]),
+      new Map([['hike', 1]]),
+      {
+        limit: 5,
+      },
+    );
+    expect(terms.length).toBeGreaterThan(0);
+    expect(
+      await store().memory.records.searchBm25(blind.reader([blind.unclass]), new Map([['hike', 1]]), {
+        limit: 5,
+      }),
+    ).toEqual([]);
+  });
+});
+
+function memoryContract(store: () => Store): void {
   it('finds a turn by its words and its neighbours, with provenance', async () => {
     const { memory, owner, reader, unclass } = await setup(store());
     await memory.importTurns(
@@ -184,4 +251,4 @@ describeStore('store contract: memory', (store) => {
       expect((await store().memory.lifecycle.rowCounts(tenantId)).memory_sources).toBe(1);
     });
   });
-});
+}

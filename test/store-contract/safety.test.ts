@@ -108,11 +108,12 @@ describeStore('store contract: safety verdicts and review queue', (store) => {
       verdict: verdict(),
       now: 2,
     });
-    expect((await store().safety.listReviews(t, { labelIds: [] })).map((r) => r.id)).toEqual([open.reviewId]);
+    // Fail-closed: an unlabelled item is listed only without a label filter (the store's own callers).
+    expect(await store().safety.listReviews(t, { labelIds: [] })).toEqual([]);
     expect((await store().safety.listReviews(t, { labelIds: ['lbl_secret'] })).map((r) => r.id)).toEqual([
       secret.reviewId,
-      open.reviewId,
     ]);
+    expect((await store().safety.listReviews(t)).map((r) => r.id)).toEqual([secret.reviewId, open.reviewId]);
     await decideReview(store().safety, t, secret.reviewId ?? '', {
       decision: 'confirm',
       reviewer: 'r',

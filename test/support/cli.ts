@@ -40,8 +40,8 @@ export function spawnServer(args: string[], env: Record<string, string>) {
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let out = '';
   const ready = new Promise<string>((resolve, reject) => {
-    let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const match = /listening on (http:\/\/\S+)/.exec(out);
@@ -50,5 +50,5 @@ export function spawnServer(args: string[], env: Record<string, string>) {
     child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, ready, exited, stderr: () => stderr };
+  return { child, ready, exited, stderr: () => stderr, stdout: () => out };
 }

@@ -18,10 +18,13 @@ export type Ledger = { key: string; tool: string }[];
 export function createTestMcpServer(
   record: (entry: { key: string; tool: string }) => void,
   seen = new Map<string, string>(),
+  /** Every delivery of a call with a side effect, replays included (at-least-once delivery shows here). */
+  delivered: (entry: { key: string; tool: string }) => void = () => undefined,
 ): McpServer {
   const server = new McpServer({ name: 'enclave-test-tools', version: '1.0.0' });
   const once = (tool: string, key: unknown, effect: () => string) => {
     const k = typeof key === 'string' ? key : `nokey-${Math.random()}`;
+    delivered({ key: k, tool });
     const previous = seen.get(k);
     if (previous !== undefined) return previous;
     const out = effect();
@@ -76,12 +79,24 @@ export function createTestMcpServer(
 }
 
 /** Serves a fresh test server per session over streamable HTTP on 127.0.0.1. */
-export async function startMcpHttpServer(): Promise<{ url: string; ledger: Ledger; close(): Promise<void> }> {
+export async function startMcpHttpServer(): Promise<{
+  url: string;
+  /** Executed effects (deduplicated by idempotency key). */
+  ledger: Ledger;
+  /** Every call delivered, before deduplication. */
+  deliveries: Ledger;
+  close(): Promise<void>;
+}> {
   const ledger: Ledger = [];
+  const deliveries: Ledger = [];
   const seen = new Map<string, string>();
   const http = createServer((req, res) => {
     // Stateless mode (no session id): a new server and transport per request, as the SDK documents.
-    const server = createTestMcpServer((e) => ledger.push(e), seen);
+    const server = createTestMcpServer(
+      (e) => ledger.push(e),
+      seen,
+      (e) => deliveries.push(e),
+    );
     const transport = new StreamableHTTPServerTransport({});
     res.on('close', () => void transport.close().then(() => server.close()));
     let body = '';
@@ -97,6 +112,7 @@ export async function startMcpHttpServer(): Promise<{ url: string; ledger: Ledge
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     ledger,
+    deliveries,
     close: () => new Promise((resolve) => http.close(() => resolve())),
   };
 }

@@ -7,6 +7,7 @@ import { moderationsRoute } from './moderations.js';
 import { responseRoutes } from './responses.js';
 import { responseRunRoutes } from './response-runs.js';
 import { memoryRoutes } from './memories.js';
+import { memoryQuarantineRoutes } from './memory-quarantine.js';
 import { safetyReviewRoutes } from './safety-reviews.js';
 import { healthRoute, metricsRoute, openApiRoute, whoAmIRoute } from './system.js';
 
@@ -20,6 +21,7 @@ const domainRoutes: Route[] = [
   ...responseRunRoutes,
   ...conversationRoutes,
   ...labelRoutes,
+  ...memoryQuarantineRoutes,
   ...memoryRoutes,
   chatCompletionsRoute,
   modelsRoute,

@@ -1,16 +1,19 @@
 import { z } from 'zod';
 import { defineRoute, anyRole } from '../route.js';
 
-const requestBody = z.object({
-  target: z.object({
-    type: z.enum(['response', 'conversation', 'item']),
-    id: z.string().min(1).max(200),
-  }),
-  /** The lower label, as a banner (`UNCLASSIFIED`, `SECRET//REL TO USA, GBR`), optionally with ` ACCESS=…`. */
-  to: z.string().min(1).max(4096),
-  /** Why the data may go lower; the reviewer reads it. */
-  reason: z.string().min(1).max(2000),
-});
+const requestBody = z
+  .object({
+    target: z.object({
+      type: z.enum(['response', 'conversation', 'item']),
+      id: z.string().min(1).max(200),
+    }),
+    /** The lower label, as a banner (`UNCLASSIFIED`, `SECRET//REL TO USA, GBR`), optionally with ` ACCESS=…`. */
+    to: z.string().min(1).max(4096),
+    /** Why the data may go lower; the reviewer reads it. */
+    reason: z.string().min(1).max(2000),
+  })
+  // A security operation: a misspelt or extra field is refused, never silently ignored.
+  .strict();
 
 export const requestDowngradeRoute = defineRoute({
   method: 'POST',
@@ -37,9 +40,53 @@ export const decideDowngradeRoute = defineRoute({
   tag: 'labels',
   auth: ['reviewer', 'admin'],
   params: z.object({ id: z.string().min(1).max(200) }),
-  body: z.object({ decision: z.enum(['approve', 'reject']) }),
+  body: z.object({ decision: z.enum(['approve', 'reject']) }).strict(),
   handle: async ({ params, body, principal, services }) =>
     services.runtime.downgrades.decide(principal, params.id, body.decision),
 });
 
-export const labelRoutes = [requestDowngradeRoute, decideDowngradeRoute];
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false'])])
+  .transform((v) => v === true || v === 'true')
+  .default(false);
+
+export const listDowngradesRoute = defineRoute({
+  method: 'GET',
+  url: '/v1/labels/downgrades',
+  summary:
+    'Downgrade requests visible under your clearance, oldest first (reviewers: the queue; users: their own requests).',
+  tag: 'labels',
+  auth: anyRole,
+  query: z.object({
+    status: z.enum(['pending', 'approved', 'rejected']).optional(),
+    /** Only requests you made (users always see only theirs). */
+    mine: flag,
+    /** A request id from a previous page: resume after it. */
+    after: z.string().min(1).max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+  }),
+  handle: async ({ query, principal, services }) =>
+    services.runtime.downgrades.list(principal, {
+      status: query.status,
+      mine: query.mine,
+      after: query.after,
+      limit: query.limit,
+    }),
+});
+
+export const getDowngradeRoute = defineRoute({
+  method: 'GET',
+  url: '/v1/labels/downgrades/:id',
+  summary: 'One downgrade request (404 when its object is above your clearance, or for users not their own).',
+  tag: 'labels',
+  auth: anyRole,
+  params: z.object({ id: z.string().min(1).max(200) }),
+  handle: async ({ params, principal, services }) => services.runtime.downgrades.get(principal, params.id),
+});
+
+export const labelRoutes = [
+  requestDowngradeRoute,
+  listDowngradesRoute,
+  getDowngradeRoute,
+  decideDowngradeRoute,
+];

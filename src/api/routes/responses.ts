@@ -6,6 +6,7 @@ import { inputItemSchema, labelHeader, metadataSchema, pageQuery, toInputItem } 
 import { disconnectSignal, openSse } from '../sse.js';
 import { mcpApprovalResponseSchema, mcpRequestToolSchema } from '../../tools/mcp/mcp-request-tool.js';
 import { createAsRun, getResponse, heldAsRun, runsCreateRequest } from './response-runs.js';
+import { runsForMemoryTool } from '../../runtime/memory-tool.js';
 
 const functionTool = z.object({
   type: z.literal('function', { error: "only tools of type 'function' are supported" }),
@@ -104,7 +105,9 @@ export const createResponseRoute = defineRoute({
   handle: async ({ body, principal, services, request, reply }) => {
     const signal = disconnectSignal(reply);
     const responses = services.runtime.responses;
-    if (runsCreateRequest(body)) return createAsRun({ body, principal, services, request, reply }, signal);
+    // [memory tool] with memory on, a stored turn runs as a run: the model may call the memory tool there.
+    if (runsCreateRequest(body) || runsForMemoryTool(services.runtime.deps.memory, principal, body))
+      return createAsRun({ body, principal, services, request, reply }, signal);
     const created = toCreateResponse(body, labelHeader(request.headers));
     const turn = await responses
       .prepare(principal, structuredClone(created), signal)

@@ -30,22 +30,32 @@ export const whoAmIRoute = defineRoute({
   summary: 'The authenticated principal (tenant, role, clearance) — a cheap authenticated route.',
   tag: 'system',
   auth: anyRole,
-  response: z.object({ tenant: z.string(), subject: z.string(), role: z.string(), clearance: z.string() }),
+  response: z.object({
+    tenant: z.string(),
+    subject: z.string(),
+    role: z.string(),
+    clearance: z.string(),
+    default_label: z.string().optional(),
+  }),
   handle: async ({ principal }) => ({
     tenant: principal.tenantId,
     subject: principal.subject,
     role: principal.role,
     clearance: principal.clearance,
+    ...(principal.defaultLabel ? { default_label: principal.defaultLabel } : {}),
   }),
 });
 
 /** The OpenAPI route needs the whole table, so it is built from it. */
-export const openApiRoute = (routes: readonly Route[]): Route =>
-  defineRoute({
+export const openApiRoute = (routes: readonly Route[]): Route => {
+  // The document lists every route of the table, itself included.
+  const self: Route = defineRoute({
     method: 'GET',
     url: '/openapi.json',
     summary: 'This OpenAPI document.',
     tag: 'system',
     auth: anyRole,
-    handle: async ({ services }) => openApiDocument(routes, services.version),
+    handle: async ({ services }) => openApiDocument([...routes, self], services.version),
   });
+  return self;
+};

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { Command } from 'commander';
 import { auditConfig } from '../../audit/audit-config.js';
+import { openAuditContent } from '../../audit/audit-content.js';
+import type { AuditEntry } from '../../audit/audit-entry.js';
 import { exportLog } from '../../audit/export-log.js';
 import { openAuditLog } from '../../audit/open-audit-log.js';
 import { loadOrCreateSigningKey, loadPublicKey, publicKeyPem } from '../../audit/signing-key.js';
@@ -87,6 +89,31 @@ export function auditCommand(): Command {
           process.stdout.write(JSON.stringify(await log.checkpoint()) + '\n');
         } finally {
           await log.close();
+        }
+      });
+    });
+
+  audit
+    .command('content')
+    .description(
+      'Open the sealed content (audit.storeContent) of entries INDEX… with the tenant keys; prints JSONL.',
+    )
+    .argument('<index...>', 'entry indexes')
+    .action(async (indexes: string[], _opts: object, command: Command) => {
+      await withServices(command, async (services) => {
+        for (const text of indexes) {
+          const index = Number(text);
+          const [row] = Number.isSafeInteger(index) ? await services.store.audit.entries(index, 1) : [];
+          if (!row) throw new EnclaveError('not_found', `No audit entry at index ${text}.`);
+          const entry = JSON.parse(row.entry) as AuditEntry;
+          const content = await openAuditContent(services.encryption.cipher, entry);
+          const line = {
+            index,
+            type: entry.type,
+            objectId: entry.objectId ?? null,
+            content: content ?? null,
+          };
+          process.stdout.write(JSON.stringify(line) + '\n');
         }
       });
     });

@@ -53,6 +53,10 @@ export function keysCommand(): Command {
     .addOption(new Option('--role <role>', 'role of the key').choices(roles).default('user'))
     .option('--clearance <label>', 'clearance label as a banner, e.g. "SECRET//SI"', 'UNCLASSIFIED')
     .option('--authorizations <list>', 'comma-separated need-to-know authorizations', '')
+    .option(
+      '--default-label <label>',
+      'label of requests sent without Enclave-Classification (banner, within the clearance; default: the clearance)',
+    )
     .option('--expires <date>', 'expiry time (ISO 8601)')
     .action(
       async (
@@ -62,6 +66,7 @@ export function keysCommand(): Command {
           role: Role;
           clearance: string;
           authorizations: string;
+          defaultLabel?: string;
           expires?: string;
         },
         command: Command,
@@ -77,6 +82,9 @@ export function keysCommand(): Command {
               .map((a) => a.trim())
               .filter(Boolean),
             expiresAt: opts.expires === undefined ? null : parseExpiry(opts.expires),
+            ...(opts.defaultLabel === undefined
+              ? {}
+              : { defaultLabel: canonicalLabel(parseBanner(opts.defaultLabel)) }),
           });
           await auditKeyChange(services, 'key.create', record.tenantId, record.id, record.clearance);
           process.stdout.write(key + '\n');

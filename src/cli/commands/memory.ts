@@ -99,5 +99,45 @@ export function memoryCommand(): Command {
         });
       },
     );
+  memory
+    .command('retention')
+    .description(
+      "Set a tenant's memory retention: the server's memory worker forgets turns and memories older than the " +
+        'maximum age (with a deletion receipt in the audit log). Without --max-age-days or --off, prints it.',
+    )
+    .requiredOption('--tenant <tenant>', 'tenant')
+    .option('--max-age-days <days>', 'maximum age of memory, in days')
+    .option('--off', 'keep memory until it is deleted')
+    .action(async (opts: { tenant: string; maxAgeDays?: string; off?: boolean }, command: Command) => {
+      const days = opts.maxAgeDays === undefined ? undefined : Number(opts.maxAgeDays);
+      if (days !== undefined && !(days > 0 && days <= 36_500))
+        throw new EnclaveError('invalid_request', '--max-age-days must be a number of days in (0, 36500].');
+      if (days !== undefined && opts.off)
+        throw new EnclaveError('invalid_request', 'Give either --max-age-days or --off, not both.');
+      await withServices(command, async ({ store, audit }) => {
+        if (days !== undefined || opts.off) {
+          await store.tenants.ensure(opts.tenant);
+          // A retention policy decides what gets deleted: recorded before it applies.
+          await audit.append({
+            type: 'config.change',
+            time: Date.now(),
+            tenant: opts.tenant,
+            principal: 'cli',
+            decision: 'allow',
+            rule: 'memory.retention',
+            label: 'UNCLASSIFIED',
+            detail: { maxAgeDays: days ?? null },
+          });
+          await store.memory.lifecycle.setRetention(
+            opts.tenant,
+            days === undefined ? null : days * 86_400_000,
+          );
+        }
+        const maxAgeMs = await store.memory.lifecycle.retention(opts.tenant);
+        process.stdout.write(
+          `${JSON.stringify({ tenant: opts.tenant, maxAgeDays: maxAgeMs === null ? null : maxAgeMs / 86_400_000 })}\n`,
+        );
+      });
+    });
   return memory;
 }

@@ -56,7 +56,10 @@ export function safetyCommand(): Command {
     .addOption(surfaceOption())
     .option('--model-dir <dir>', 'model folder (default: the shipped model)')
     .option('--tenant <tenant>', "use this tenant's policy from the config file")
-    .option('--details', 'also print action, policy and model versions')
+    .option(
+      '--details',
+      'also print per-category scores, layers and spans, the action, policy and model versions',
+    )
     .action(
       async (
         opts: { surface: Surface; modelDir?: string; tenant?: string; details?: boolean },
@@ -83,9 +86,16 @@ export function safetyCommand(): Command {
             id: row.id,
             flagged: v.flagged,
             score: v.score,
-            categories: v.categories,
+            // Category names (distinct), so `categories.includes("weapons")` works; scores, layers and
+            // spans come with --details.
+            categories: [...new Set(v.categories.map((c) => c.category))],
             ...(opts.details
-              ? { action: v.action, policyVersion: v.policyVersion, modelVersion: v.modelVersion }
+              ? {
+                  details: v.categories,
+                  action: v.action,
+                  policyVersion: v.policyVersion,
+                  modelVersion: v.modelVersion,
+                }
               : {}),
           };
           process.stdout.write(JSON.stringify(out) + '\n');

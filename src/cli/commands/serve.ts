@@ -11,12 +11,19 @@ export function serveCommand(): Command {
       const services = await createServices(config);
       const app = await buildServer(services);
       let stopping = false;
+      // A keep-alive connection whose request finishes during the drain would hold close() open until the
+      // client's idle timeout: answers sent while stopping say `Connection: close`, and idle sockets are shut.
+      app.addHook('onSend', async (_request, reply) => {
+        if (stopping) reply.header('connection', 'close');
+      });
       const stop = async (signal: string): Promise<void> => {
         if (stopping) return;
         stopping = true;
         services.logger.info({ signal }, 'shutting down: draining in-flight requests');
+        const idle = setInterval(() => app.server.closeIdleConnections(), 200);
         // close() stops accepting, waits for in-flight requests, then the store closes.
         await app.close();
+        clearInterval(idle);
         await services.close();
         process.exit(0);
       };

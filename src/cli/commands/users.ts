@@ -8,8 +8,8 @@ export function usersCommand(): Command {
   users
     .command('erase')
     .description(
-      'Crypto-shred and delete every conversation and response a user created, and their user: key scope; ' +
-        'each shredded scope gets a deletion receipt in the audit log.',
+      'Crypto-shred and delete every conversation and response a user created, forget their long-term memory, ' +
+        'and shred their user: key scopes; each deletion gets a receipt in the audit log.',
     )
     .requiredOption('--tenant <tenant>', 'tenant id')
     .requiredOption('--user <subject>', 'the user: API key id or OIDC subject')

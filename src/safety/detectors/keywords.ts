@@ -52,9 +52,20 @@ const keywords: readonly Keyword[] = [
   {
     category: 'sexual_minors',
     kind: 'csam',
-    gate: ['child porn', 'csam', 'kiddie porn', 'loli', 'year', 'erotic', 'sexual', 'explicit'],
+    gate: [
+      'child porn',
+      'csam',
+      'kiddie porn',
+      'loli',
+      'year',
+      'erotic',
+      'sexual',
+      'explicit',
+      'sex with',
+      'sex involving',
+    ],
     pattern:
-      /\b(?:child (?:porn|pornography)|CSAM|kiddie porn|loli(?:con)? (?:porn|hentai)|(?:sexy|nude|naked|explicit|erotic|sexual)\b[^.\n]{0,40}\b(?:\d|1[0-7])[- ]year[- ]old|(?:erotic|sexual|explicit) (?:story|stories|roleplay|content) (?:about|involving|with) (?:a |an )?(?:child|minor|kid|underage|preteen))/i,
+      /\b(?:child (?:porn|pornography)|CSAM|kiddie porn|loli(?:con)? (?:porn|hentai)|(?:sexy|nude|naked|explicit|erotic|sexual)\b[^.\n]{0,40}\b(?:\d|1[0-7])[- ]year[- ]old|(?:erotic|sexual|explicit) (?:story|stories|roleplay|content) (?:about|involving|with) (?:a |an )?(?:child|minor|kid|underage|preteen)|\bsex (?:with|involving) (?:a |an |my |this |her |his )?(?:child|kid|minor|toddler|preteen|(?:\d|1[0-3])[- ]year[- ]old))/i,
     score: 0.9,
   },
   {

@@ -21,7 +21,7 @@ describe('calibrateBiases', () => {
     ];
     const before = model.predict(validation[20]!.x)[0]!;
     expect(before).toBeGreaterThan(0.5);
-    const cal = calibrateBiases(model, validation, [0]);
+    const cal = calibrateBiases(model, validation, new Map([[0, 0.01]]));
     expect(cal[0]!.threshold).toBeGreaterThan(0.5);
     expect(model.predict(validation[20]!.x)[0]!).toBeLessThan(0.5);
     expect(model.predict(validation[0]!.x)[0]!).toBeGreaterThanOrEqual(0.5);

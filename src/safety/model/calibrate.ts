@@ -6,8 +6,6 @@ const MIN_T = 0.2;
 const MAX_T = 0.9;
 /** Heads with fewer validation positives or negatives than this keep their trained bias. */
 const MIN_CLASS = 5;
-/** The false-positive rate per scored unit a threshold may have on the validation split. */
-const MAX_FPR = 0.01;
 
 export interface HeadCalibration {
   threshold: number;
@@ -20,16 +18,18 @@ const logit = (p: number): number => Math.log(p / (1 - p));
 
 /**
  * Moves the bias of the given heads so their best threshold on a validation split (carved from training
- * data, never from the evaluation split) lands at 0.5, where policies cut. Used for the sentence-level
- * `indirect` head: class-balanced training left it a large positive bias, so a sentence with no familiar
- * n-gram (a table row, a receipt line) scored as an injection, and its text score is a maximum over every
- * sentence of a document, which multiplies per-sentence false positives — hence the 1 % per-unit budget.
- * Whole-text heads keep the policy's 0.5 on class-balanced scores.
+ * data, never from the evaluation split) lands at 0.5, where policies cut. "Best" is the highest recall at
+ * a validation false-positive rate within the head's budget (`budgets`: head index → rate). Used for the
+ * sentence-level `indirect` head (class-balanced training left it a large positive bias, so a sentence with
+ * no familiar n-gram scored as an injection, and its text score is a maximum over every sentence of a
+ * document, which multiplies per-sentence false positives — hence a 1 % per-unit budget) and for `unsafe`
+ * (class balancing sets its prior at one harmful text in two; deployments see far fewer). Other heads keep
+ * the policy's 0.5 on class-balanced scores.
  */
 export function calibrateBiases(
   model: LinearModel,
   validation: readonly TrainRow[],
-  heads: readonly number[],
+  budgets: ReadonlyMap<number, number>,
 ): HeadCalibration[] {
   const out: HeadCalibration[] = [];
   const scores = validation.map((r) => model.predict(r.x));
@@ -41,7 +41,8 @@ export function calibrateBiases(
     });
     const positives = rows.filter((r) => r.y === 1).length;
     const negatives = rows.length - positives;
-    if (!heads.includes(h) || positives < MIN_CLASS || negatives < MIN_CLASS) {
+    const maxFpr = budgets.get(h);
+    if (maxFpr === undefined || positives < MIN_CLASS || negatives < MIN_CLASS) {
       out.push({ threshold: 0.5, shift: 0, positives, negatives });
       continue;
     }
@@ -54,10 +55,10 @@ export function calibrateBiases(
         if (r.y === 1) tp++;
         else fp++;
       }
-      // The highest recall at a per-unit validation false-positive rate of at most MAX_FPR: both rates ignore
+      // The highest recall at a per-unit validation false-positive rate within budget: both rates ignore
       // the split's class mix (the training mix, not any deployment's).
       const recall = tp / positives;
-      if (fp / negatives <= MAX_FPR && recall > best.recall) best = { recall, t };
+      if (fp / negatives <= maxFpr && recall > best.recall) best = { recall, t };
     }
     const shift = -logit(best.t);
     model.bias[h] = (model.bias[h] ?? 0) + shift;

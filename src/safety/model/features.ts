@@ -58,6 +58,28 @@ const classOf = (cp: number): number => {
   return cls;
 };
 
+/** Options a model was trained with; recorded in model.json so scoring featurizes exactly as training did. */
+export interface FeatureOptions {
+  /** Weight of each character gram relative to a word (1). Models before this option existed used 0.5. */
+  gramWeight: number;
+  /**
+   * The smallest norm a vector is divided by (0 = plain L2 normalisation). Plain normalisation gives a
+   * one-word text ("ok", "ping") the full weight of that word, so one unlucky n-gram decided it; dividing
+   * short texts by a floor leaves them near the bias (the prior) unless their words are strong evidence.
+   */
+  minNorm: number;
+  /**
+   * Adds one feature naming the text's length band (in words), so the model learns a prior per length
+   * instead of one bias for all: ordinary short inputs ("ok", "test", "thanks") are nearly always benign,
+   * and with one shared bias every empty-of-evidence text sat at the class-balanced prior (≈ 0.33).
+   */
+  lengthPrior: boolean;
+}
+export const legacyFeatureOptions: FeatureOptions = { gramWeight: 0.5, minNorm: 0, lengthPrior: false };
+
+/** Upper bounds (inclusive, in words) of the length bands of the length-prior feature. */
+const LENGTH_BANDS = [1, 2, 4, 8, 16, 32, 64];
+
 export class Featurizer {
   private readonly scratch: Float32Array;
   private readonly touched: Int32Array;
@@ -66,8 +88,18 @@ export class Featurizer {
   private count = 0;
   private readonly mask: number;
 
-  constructor(readonly dims: number) {
+  private readonly gramWeight: number;
+  private readonly minNorm: number;
+  private readonly lengthPrior: boolean;
+
+  constructor(
+    readonly dims: number,
+    options: FeatureOptions = legacyFeatureOptions,
+  ) {
     if (dims <= 0 || (dims & (dims - 1)) !== 0) throw new Error('dims must be a power of two');
+    this.gramWeight = options.gramWeight;
+    this.minNorm = options.minNorm;
+    this.lengthPrior = options.lengthPrior;
     this.mask = dims - 1;
     this.scratch = new Float32Array(dims);
     this.touched = new Int32Array(dims);
@@ -110,7 +142,10 @@ export class Featurizer {
       words++;
       this.charGrams(Math.min(len, MAX_GRAM_WORD));
     }
-    return this.collect();
+    if (!this.lengthPrior) return this.collect(-1);
+    let band = 0;
+    while (band < LENGTH_BANDS.length && words > (LENGTH_BANDS[band] ?? 0)) band++;
+    return this.collect(fmix(mix(mix(FNV_OFFSET, 4), band)) & this.mask);
   }
 
   /** Character 3–5-grams over the buffered word with a space mark at each end, hashed incrementally. */
@@ -127,7 +162,7 @@ export class Featurizer {
       for (let k = start + 2; k < end; k++) {
         h = mix(h, g[k] ?? 0);
         // Grams are down-weighted: a word has many, and they should refine rather than dominate word features.
-        this.add(fmix(mix(h, k - start + 1)), 0.5);
+        this.add(fmix(mix(h, k - start + 1)), this.gramWeight);
       }
     }
   }
@@ -140,7 +175,12 @@ export class Featurizer {
     // A bucket whose signed sum cancels to exactly 0 stays in `touched`; collect() skips it.
   }
 
-  private collect(): FeatureVector {
+  /**
+   * Sublinear, normalised values of the touched buckets, plus (when `extra` >= 0) one feature of value 1
+   * outside the normalisation: the length band, a per-length bias that a one-word text cannot dilute. It may
+   * share a bucket with a word; a repeated index simply adds in the dot product and in training.
+   */
+  private collect(extra: number): FeatureVector {
     let norm = 0;
     let k = 0;
     const touched = this.touched;
@@ -157,9 +197,15 @@ export class Featurizer {
       norm += s * s;
     }
     this.count = 0;
-    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    const value = out.slice(0, k);
+    const inv = norm > 0 ? 1 / Math.max(Math.sqrt(norm), this.minNorm) : 0;
+    const n = extra >= 0 ? k + 1 : k;
+    const value = out.slice(0, n);
     for (let i = 0; i < k; i++) value[i] = (value[i] ?? 0) * inv;
-    return { index: touched.slice(0, k), value };
+    const index = touched.slice(0, n);
+    if (extra >= 0) {
+      index[k] = extra;
+      value[k] = 1;
+    }
+    return { index, value };
   }
 }

@@ -4,6 +4,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { EnclaveError } from '../../errors/index.js';
 import { TAXONOMY_VERSION } from '../taxonomy.js';
+import { legacyFeatureOptions, type FeatureOptions } from './features.js';
 import { LinearModel, modelHeads, requiredHeads } from './linear-model.js';
 
 /** Metadata beside the weights: what the model is, what it was trained on, how it scored when it was made. */
@@ -16,6 +17,14 @@ export const modelMetaSchema = z.object({
   bias: z.array(z.number()),
   /** Per-head int8 dequantisation scale. */
   scale: z.array(z.number()),
+  /** Featurizer options the weights were trained with (absent in older models: the legacy options). */
+  features: z
+    .object({
+      gramWeight: z.number().positive(),
+      minNorm: z.number().nonnegative().default(0),
+      lengthPrior: z.boolean().default(false),
+    })
+    .optional(),
   trainedAt: z.string(),
   training: z.record(z.string(), z.unknown()).default({}),
   evaluation: z.record(z.string(), z.unknown()).default({}),
@@ -26,6 +35,9 @@ export interface LoadedModel {
   model: LinearModel;
   meta: ModelMeta;
 }
+
+/** The featurizer options to score a loaded model with. */
+export const featureOptionsOf = (meta: ModelMeta): FeatureOptions => meta.features ?? legacyFeatureOptions;
 
 const META = 'model.json';
 const WEIGHTS = 'weights.i8.gz';

@@ -2,6 +2,7 @@ import type { DataSource, LabelledText } from './labelled-text.js';
 import { loadOwnExamples } from './own-examples.js';
 import { dataSources } from './sources.js';
 import { isHeldOut, normalizeForSplit } from './split.js';
+import { templateNegatives } from './template-negatives.js';
 
 export interface SourceSummary {
   name: string;
@@ -26,6 +27,8 @@ export interface CorpusOptions {
   extraTrain?: readonly LabelledText[];
   sources?: readonly DataSource[];
   ownExamples?: readonly LabelledText[];
+  /** Synthetic benign rows in harmful-set phrasing (default: the built-in set; `[]` for none). Train only. */
+  templates?: readonly LabelledText[];
 }
 
 /**
@@ -64,6 +67,18 @@ export function buildCorpus(options: CorpusOptions): Corpus {
     }
     sources.push(summary);
   }
+  // Synthetic rows only train: held out, they would measure how well the model learned our own template.
+  const templates = options.templates ?? templateNegatives();
+  train.push(...templates);
+  sources.push({
+    name: 'enclave-templates',
+    licence: 'Apache-2.0 (this repository)',
+    use: 'train',
+    note: 'benign tasks in the openers of harmful-instruction sets (synthetic, train only)',
+    train: 0,
+    eval: 0,
+    present: templates.length > 0,
+  });
   train.push(...(options.extraTrain ?? []));
   const seen = new Set(train.map((r) => normalizeForSplit(r.text)));
   const evalRows: LabelledText[] = [];

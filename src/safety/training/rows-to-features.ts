@@ -1,4 +1,4 @@
-import { Featurizer } from '../model/features.js';
+import { Featurizer, type FeatureOptions } from '../model/features.js';
 import { headIndex, modelHeads } from '../model/linear-model.js';
 import type { TrainRow } from '../model/train-linear.js';
 import { harmCategories } from '../taxonomy.js';
@@ -14,8 +14,12 @@ const sourceWeight = (source: string): number =>
  * with no known category says nothing about which class it is); `indirect` only for untrusted-surface rows
  * and for direct injection examples (an injection is one wherever it appears).
  */
-export function toTrainRows(rows: readonly LabelledText[], dims: number): TrainRow[] {
-  return toHeadRows(withSentenceUnits(rows), dims);
+export function toTrainRows(
+  rows: readonly LabelledText[],
+  dims: number,
+  features?: FeatureOptions,
+): TrainRow[] {
+  return toHeadRows(withSentenceUnits(rows), dims, features);
 }
 
 /**
@@ -35,8 +39,8 @@ function withSentenceUnits(rows: readonly LabelledText[]): LabelledText[] {
   return out;
 }
 
-function toHeadRows(rows: readonly LabelledText[], dims: number): TrainRow[] {
-  const featurizer = new Featurizer(dims);
+function toHeadRows(rows: readonly LabelledText[], dims: number, features?: FeatureOptions): TrainRow[] {
+  const featurizer = new Featurizer(dims, features);
   return rows.map((r) => {
     const y = new Int8Array(modelHeads.length).fill(-1);
     if (r.indirectOnly) {

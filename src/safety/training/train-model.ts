@@ -11,6 +11,7 @@ import type { LabelledText } from './labelled-text.js';
 import { toTrainRows } from './rows-to-features.js';
 import { isValidation } from './split.js';
 import { calibrateBiases } from '../model/calibrate.js';
+import type { FeatureOptions } from '../model/features.js';
 
 export interface TrainModelOptions {
   datasetsRoot: string;
@@ -21,6 +22,7 @@ export interface TrainModelOptions {
   force?: boolean;
   dims?: number;
   epochs?: number;
+  features?: FeatureOptions;
   log?: (line: string) => void;
 }
 
@@ -36,6 +38,21 @@ export interface TrainModelReport {
   evalRows: number;
 }
 
+/**
+ * Character grams weigh a quarter of a word: at 0.5 a word's dozen grams carried about two thirds of the
+ * vector's norm, so "kill" in "kill a Python process" looked like "kill" in a threat; words and bigrams
+ * carry the context that tells them apart. Short texts get a norm floor (about four words) and every text a
+ * length-band feature, so "ok" or "test" is judged by a learned prior for its length, not by one n-gram.
+ */
+export const trainedFeatureOptions: FeatureOptions = { gramWeight: 0.25, minNorm: 2.5, lengthPrior: true };
+
+/**
+ * Validation false-positive budgets of the calibrated heads: `indirect` per sentence pair (its document
+ * score is a maximum over them). `unsafe` stays at 0.5 on class-balanced scores: a 3 % budget moved its
+ * threshold to 0.72 and cost a tenth of harmful recall (docs/safety.md, honest reading).
+ */
+const calibrationBudgets = new Map([[headIndex('indirect'), 0.01]]);
+
 /** Allowed drop on the gate metrics, so retraining on identical data (float noise) is not refused. */
 const TOLERANCE = 0.002;
 
@@ -47,19 +64,22 @@ const TOLERANCE = 0.002;
 export function trainModel(options: TrainModelOptions): TrainModelReport {
   const log = options.log ?? (() => undefined);
   const dims = options.dims ?? 1 << 17;
+  const features = options.features ?? trainedFeatureOptions;
   const corpus = buildCorpus({ datasetsRoot: options.datasetsRoot, extraTrain: options.reviewed ?? [] });
   log(`training rows: ${corpus.train.length}; held-out evaluation rows: ${corpus.eval.length}`);
   // A validation split carved from the training rows (never from the evaluation split) sets per-head
-  // thresholds; reviewed decisions always train.
-  const fit = corpus.train.filter((r) => r.source === 'review' || !isValidation(r.splitKey ?? r.text));
-  const validation = corpus.train.filter((r) => r.source !== 'review' && isValidation(r.splitKey ?? r.text));
-  const model = trainLinear(toTrainRows(fit, dims), {
+  // thresholds. Reviewed decisions and the synthetic template rows always fit (the latter are easy negatives
+  // that would make the validation false-positive rate look lower than it is).
+  const alwaysFit = (r: LabelledText): boolean => r.source === 'review' || r.source === 'enclave-templates';
+  const fit = corpus.train.filter((r) => alwaysFit(r) || !isValidation(r.splitKey ?? r.text));
+  const validation = corpus.train.filter((r) => !alwaysFit(r) && isValidation(r.splitKey ?? r.text));
+  const model = trainLinear(toTrainRows(fit, dims, features), {
     ...defaultTrainOptions,
     dims,
     heads: modelHeads.length,
     epochs: options.epochs ?? defaultTrainOptions.epochs,
   });
-  const calibration = calibrateBiases(model, toTrainRows(validation, dims), [headIndex('indirect')]);
+  const calibration = calibrateBiases(model, toTrainRows(validation, dims, features), calibrationBudgets);
   log(
     `fit rows ${fit.length}, validation rows ${validation.length}; thresholds ` +
       modelHeads.map((h, i) => `${h} ${calibration[i]?.threshold ?? 0.5}`).join(', '),
@@ -76,6 +96,7 @@ export function trainModel(options: TrainModelOptions): TrainModelReport {
   const staging = mkdtempSync(join(options.modelDir, '..', '.safety-candidate-'));
   try {
     saveModel(staging, model, {
+      features,
       version,
       trainedAt: new Date().toISOString(),
       training: {
@@ -119,6 +140,7 @@ export function trainModel(options: TrainModelOptions): TrainModelReport {
     if (replaced) {
       const meta = loadModel(staging).meta;
       saveModel(options.modelDir, loadModel(staging).model, {
+        ...(meta.features ? { features: meta.features } : {}),
         version: meta.version,
         trainedAt: meta.trainedAt,
         training: meta.training,

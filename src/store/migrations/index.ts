@@ -9,6 +9,8 @@ import { safety } from './0004-safety.js';
 import { safetyRequester } from './0008-safety-requester.js';
 import { memorySearch } from './0009-memory-search.js';
 import { labelDowngrades } from './0010-label-downgrades.js';
+import { apiKeyDefaultLabel } from './0012-api-key-default-label.js';
+import { memorySealed } from './0011-memory-sealed.js';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const migrations: readonly Migration[] = [
@@ -22,4 +24,6 @@ export const migrations: readonly Migration[] = [
   safetyRequester,
   memorySearch,
   labelDowngrades,
+  memorySealed,
+  apiKeyDefaultLabel,
 ];

@@ -9,6 +9,8 @@ export interface ApiKeyRecord {
   role: string;
   clearance: string;
   authorizations: string[];
+  /** Canonical label for requests that carry none; absent (or null): the clearance. Admin-set, like it. */
+  defaultLabel?: string | null;
   keyHash: string;
   createdAt: number;
   expiresAt: number | null;
@@ -31,6 +33,7 @@ const toRecord = (row: Selectable<ApiKeyTable>): ApiKeyRecord => ({
   role: row.role,
   clearance: row.clearance,
   authorizations: JSON.parse(row.authorizations) as string[],
+  ...(row.default_label !== null ? { defaultLabel: row.default_label } : {}),
   keyHash: row.key_hash,
   createdAt: row.created_at,
   expiresAt: row.expires_at,
@@ -50,6 +53,7 @@ export function apiKeyRepo(db: Kysely<Database>): ApiKeyRepo {
             role: r.role,
             clearance: r.clearance,
             authorizations: JSON.stringify(r.authorizations),
+            default_label: r.defaultLabel ?? null,
             key_hash: r.keyHash,
             created_at: r.createdAt,
             expires_at: r.expiresAt,

@@ -40,6 +40,8 @@ export interface ApprovalRepo {
     decision: { approve: boolean; by: string; role: string; reason?: string | null },
     now?: number,
   ): Promise<boolean>;
+  /** Deletes the approvals of a run (its response was deleted); returns how many. */
+  deleteByRun(runId: string): Promise<number>;
 }
 
 const toRecord = (row: Selectable<ApprovalTable>): ApprovalRecord => ({
@@ -137,6 +139,10 @@ export function approvalRepo(db: Kysely<Database>): ApprovalRepo {
         .where('status', '=', 'pending')
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
+    },
+    async deleteByRun(runId) {
+      const r = await db.deleteFrom('approvals').where('run_id', '=', runId).executeTakeFirst();
+      return Number(r.numDeletedRows);
     },
   };
 }

@@ -50,6 +50,12 @@ export interface AuditRepo {
   insertCheckpoint(checkpoint: AuditCheckpointRecord): Promise<void>;
   checkpoints(): Promise<AuditCheckpointRecord[]>;
   latestCheckpoint(): Promise<AuditCheckpointRecord | undefined>;
+  /**
+   * The WAL file to fsync after a commit for it to survive a power cut: set only for a SQLite database file in
+   * WAL mode whose commits do not fsync by themselves (synchronous below FULL). Undefined for PostgreSQL,
+   * in-memory databases and connections already at FULL, where a durable transaction is the way.
+   */
+  walFile(): Promise<string | undefined>;
 }
 
 // Rows per INSERT statement: far below SQLite's 32766 and PostgreSQL's 65535 bound parameters.
@@ -193,6 +199,18 @@ export function auditRepo(db: Kysely<Database>, dialect: Dialect): AuditRepo {
         .limit(1)
         .executeTakeFirst();
       return row && toCheckpoint(row);
+    },
+    async walFile() {
+      if (dialect !== 'sqlite') return undefined;
+      const mode = await db.executeQuery<{ journal_mode: string }>(CompiledQuery.raw('pragma journal_mode'));
+      const level = await db.executeQuery<{ synchronous: number }>(CompiledQuery.raw('pragma synchronous'));
+      const main = await db.executeQuery<{ file: string }>(
+        CompiledQuery.raw("select file from pragma_database_list where name = 'main'"),
+      );
+      const file = main.rows[0]?.file;
+      if (mode.rows[0]?.journal_mode !== 'wal' || (level.rows[0]?.synchronous ?? 2) >= 2 || !file)
+        return undefined;
+      return `${file}-wal`;
     },
   };
 }

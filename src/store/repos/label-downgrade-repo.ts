@@ -29,6 +29,22 @@ export interface DowngradeRecord {
 export interface LabelDowngradeRepo {
   insert(record: DowngradeRecord): Promise<void>;
   get(scope: ReadScope, id: string): Promise<DowngradeRecord | undefined>;
+  /**
+   * Requests the scope may see, oldest first (a review queue), `limit + 1` rows so callers know if more follow.
+   * `after` is a request id: paging resumes past it, and a cursor the scope cannot see yields nothing (it must
+   * not reveal where an invisible request sits). Label filtering is the WHERE clause, so hidden requests are
+   * never counted or paged over.
+   */
+  list(
+    scope: ReadScope,
+    filter: {
+      status?: DowngradeStatus;
+      /** Only requests made by this subject, or by an agent acting for it (`requester_on_behalf_of`). */
+      requester?: { subject: string; onBehalfOf: string };
+      after?: string;
+      limit: number;
+    },
+  ): Promise<DowngradeRecord[]>;
   /** Moves a pending request to its decision; false when it was not pending (decided once, by one reviewer). */
   decide(
     scope: ReadScope,
@@ -84,6 +100,36 @@ export function labelDowngradeRepo(db: Kysely<Database>): LabelDowngradeRepo {
         .where('id', '=', id)
         .executeTakeFirst();
       return row && toRecord(row);
+    },
+    async list(scope, filter) {
+      const visible = () =>
+        db
+          .selectFrom('label_downgrades')
+          .selectAll()
+          .where('tenant_id', '=', scope.tenantId)
+          .where('from_label_id', 'in', scopeLabelIds(scope));
+      let query = visible();
+      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+      if (filter.requester !== undefined) {
+        const who = filter.requester;
+        query = query.where((eb) =>
+          eb.or([eb('requester', '=', who.subject), eb('requester_on_behalf_of', '=', who.onBehalfOf)]),
+        );
+      }
+      if (filter.after !== undefined) {
+        const cursor = await visible().where('id', '=', filter.after).executeTakeFirst();
+        if (!cursor) return [];
+        const at = Number(cursor.created_at);
+        query = query.where((eb) =>
+          eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', cursor.id)])]),
+        );
+      }
+      const rows = await query
+        .orderBy('created_at', 'asc')
+        .orderBy('id', 'asc')
+        .limit(filter.limit + 1)
+        .execute();
+      return rows.map(toRecord);
     },
     async decide(scope, id, d) {
       const result = await db

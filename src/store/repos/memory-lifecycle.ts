@@ -59,6 +59,32 @@ export function lifecycleQueries(db: Kysely<Database>) {
     return n;
   }
 
+  /**
+   * Quarantine rows of these turns' owners that cite any of the turns. Runtime turn ids are item ids (unique);
+   * an import's caller ids may repeat across its conversations, and then a flagged write citing the same id
+   * elsewhere goes too: the cautious side of a forget.
+   */
+  async function quarantinedFrom(
+    tenantId: string,
+    turns: readonly { turn_id: string; user_id: string; agent_id: string }[],
+  ): Promise<string[]> {
+    const ids = new Set(turns.map((t) => t.turn_id));
+    const owners = new Map(turns.map((t) => [`${t.user_id}\u0000${t.agent_id}`, t]));
+    const out: string[] = [];
+    for (const owner of owners.values()) {
+      const rows = await db
+        .selectFrom('memory_quarantine')
+        .select(['id', 'source_ids'])
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', owner.user_id)
+        .where('agent_id', '=', owner.agent_id)
+        .execute();
+      for (const row of rows)
+        if ((JSON.parse(row.source_ids) as string[]).some((id) => ids.has(id))) out.push(row.id);
+    }
+    return out;
+  }
+
   /** Deletes the given turns, everything derived from them, and the extra records named. */
   async function cascade(
     tenantId: string,
@@ -101,8 +127,14 @@ export function lifecycleQueries(db: Kysely<Database>) {
         target.by === 'user' ? 'user_id' : target.by === 'agent' ? 'agent_id' : 'conversation_id';
       const value =
         target.by === 'user' ? target.userId : target.by === 'agent' ? target.agentId : target.conversationId;
-      const keys = (await sources.where(column, '=', value).execute()).map((r) => r.id);
+      const turns = await sources
+        .select(['turn_id', 'user_id', 'agent_id'])
+        .where(column, '=', value)
+        .execute();
+      const keys = turns.map((r) => r.id);
       const owned = (await records.where(column, '=', value).execute()).map((r) => r.id);
+      // Quarantined writes carry no conversation, only the turn ids they came from: find them first.
+      const flagged = target.by === 'conversation' ? await quarantinedFrom(tenantId, turns) : [];
       const receipt = await cascade(tenantId, keys, owned);
       if (target.by !== 'conversation') {
         const q = await db
@@ -122,6 +154,14 @@ export function lifecycleQueries(db: Kysely<Database>) {
           .where('tenant_id', '=', tenantId)
           .where('conversation_id', '=', value)
           .execute();
+        for (const chunk of chunks(flagged)) {
+          const q = await db
+            .deleteFrom('memory_quarantine')
+            .where('tenant_id', '=', tenantId)
+            .where('id', 'in', chunk)
+            .executeTakeFirst();
+          receipt.quarantined += Number(q.numDeletedRows);
+        }
       }
       return receipt;
     },
@@ -133,6 +173,12 @@ export function lifecycleQueries(db: Kysely<Database>) {
           .insertInto('memory_retention')
           .values({ tenant_id: tenantId, max_age_ms: maxAgeMs })
           .execute();
+    },
+
+    /** Tenants with a retention policy (what the worker's periodic sweep visits). */
+    async retentionTenants(): Promise<string[]> {
+      const rows = await db.selectFrom('memory_retention').select('tenant_id').orderBy('tenant_id').execute();
+      return rows.map((r) => r.tenant_id);
     },
 
     async retention(tenantId: string): Promise<number | null> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import type { MemoryRecordTable } from '../memory-schema.js';
@@ -33,13 +34,29 @@ export interface RecordRow {
   supersededBy: string | null;
 }
 
+/** A record without its content columns (ranking needs only these; content is opened for the top hits). */
+export type RecordHeader = Omit<RecordRow, 'text' | 'subject' | 'attribute' | 'value'>;
+
 export interface NewRecord extends RecordRow {
   /** Analyzed, weighted term frequencies (src/memory decides the analysis; the store only sums). */
   terms: ReadonlyMap<string, number>;
   /** Internal ids of memory_sources rows this record derives from (for cascading forgets). */
   sourceKeys: readonly string[];
   embedding?: Float32Array | undefined;
+  /**
+   * Lookup keys of `currentFacts` / `sameText`. The sealing store passes keyed blind hashes (the columns
+   * themselves are ciphertext there); absent = the plain hashes of `plainFactKey` / `plainTextKey`.
+   */
+  factKey?: string | null | undefined;
+  textKey?: string | undefined;
 }
+
+const sha256 = (parts: readonly string[]): string =>
+  createHash('sha256').update(parts.join('\u0000'), 'utf8').digest('base64url');
+/** The unkeyed lookup key of a fact (plain stores only; the sealing store keys it). */
+export const plainFactKey = (subject: string | null, attribute: string | null): string | null =>
+  subject === null || attribute === null ? null : sha256(['fact', subject, attribute]);
+export const plainTextKey = (kind: string, text: string): string => sha256(['text', kind, text]);
 
 /** Who is reading: the label scope plus the user/agent whose (and the tenant's shared) memories apply. */
 export interface MemoryReader {
@@ -194,22 +211,31 @@ export function recordQueries(db: Kysely<Database>) {
     },
 
     /** Current records of one owner about `subject`/`attribute` (contradiction candidates). */
-    async currentFacts(owner: OwnerKey, subject: string, attribute: string): Promise<RecordRow[]> {
+    async currentFacts(
+      owner: OwnerKey,
+      subject: string,
+      attribute: string,
+      factKey = plainFactKey(subject, attribute),
+    ): Promise<RecordRow[]> {
       const rows = await db
         .selectFrom('memory_records')
         .selectAll()
         .where('tenant_id', '=', owner.tenantId)
         .where('user_id', '=', owner.userId)
         .where('agent_id', '=', owner.agentId)
-        .where('subject', '=', subject)
-        .where('attribute', '=', attribute)
+        .where('fact_key', '=', factKey ?? '')
         .where('superseded_at', 'is', null)
         .execute();
       return rows.map(fromRow);
     },
 
     /** Current records of one owner with exactly this kind and text (duplicate candidates). */
-    async sameText(owner: OwnerKey, kind: string, text: string): Promise<RecordRow | undefined> {
+    async sameText(
+      owner: OwnerKey,
+      kind: string,
+      text: string,
+      textKey = plainTextKey(kind, text),
+    ): Promise<RecordRow | undefined> {
       const row = await db
         .selectFrom('memory_records')
         .selectAll()
@@ -217,7 +243,7 @@ export function recordQueries(db: Kysely<Database>) {
         .where('user_id', '=', owner.userId)
         .where('agent_id', '=', owner.agentId)
         .where('kind', '=', kind)
-        .where('text', '=', text)
+        .where('text_key', '=', textKey)
         .where('superseded_at', 'is', null)
         .executeTakeFirst();
       return row ? fromRow(row) : undefined;
@@ -230,6 +256,53 @@ export function recordQueries(db: Kysely<Database>) {
         .where('r.id', 'in', [...ids])
         .execute();
       return rows.map(fromRow);
+    },
+
+    /** `get` without the content columns: what recall ranks by before it reads the top hits in full. */
+    async headers(
+      reader: MemoryReader,
+      ids: readonly string[],
+      includeSuperseded = true,
+    ): Promise<RecordHeader[]> {
+      if (ids.length === 0) return [];
+      const rows = await visible(reader, { includeSuperseded })
+        .select([
+          'r.id',
+          'r.tenant_id',
+          'r.user_id',
+          'r.agent_id',
+          'r.kind',
+          'r.conversation_id',
+          'r.source_ids',
+          'r.label_id',
+          'r.valid_from',
+          'r.valid_to',
+          'r.recorded_at',
+          'r.superseded_at',
+          'r.superseded_by',
+        ])
+        .where('r.id', 'in', [...ids])
+        .execute();
+      return rows.map((row) => {
+        const {
+          text: _t,
+          subject: _s,
+          attribute: _a,
+          value: _v,
+          ...header
+        } = fromRow({
+          ...row,
+          text: '',
+          subject: null,
+          attribute: null,
+          value: null,
+          doc_len: 0,
+          embedding: null,
+          fact_key: null,
+          text_key: null,
+        });
+        return header;
+      });
     },
 
     /** One record by id under a label scope, whoever owns it (the API decides who may act on it). */
@@ -375,6 +448,8 @@ function toRow(r: NewRecord, docLen: number): MemoryRecordTable {
     superseded_by: r.supersededBy,
     doc_len: docLen,
     embedding: r.embedding ? toBytes(r.embedding) : null,
+    fact_key: r.factKey !== undefined ? r.factKey : plainFactKey(r.subject, r.attribute),
+    text_key: r.textKey ?? plainTextKey(r.kind, r.text),
   };
 }
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { lifecycleQueries } from './memory-lifecycle.js';
 import { queueQueries } from './memory-queue.js';
+import { quarantineReviewQueries } from './memory-quarantine.js';
 import { recordQueries } from './memory-records.js';
 import { sourceQueries } from './memory-sources.js';
 
@@ -13,6 +14,7 @@ export type {
   NewRecord,
   OwnerKey,
   ReadScope,
+  RecordHeader,
   RecordRow,
   SearchOptions,
 } from './memory-records.js';
@@ -24,6 +26,8 @@ export interface MemoryRepo {
   readonly records: Omit<ReturnType<typeof recordQueries>, 'visible'>;
   readonly lifecycle: ReturnType<typeof lifecycleQueries>;
   readonly queue: ReturnType<typeof queueQueries>;
+  /** The reviewer's side of the quarantine (memory-quarantine.ts). */
+  readonly quarantine: ReturnType<typeof quarantineReviewQueries>;
 }
 
 export function memoryRepo(db: Kysely<Database>): MemoryRepo {
@@ -45,5 +49,6 @@ export function memoryRepo(db: Kysely<Database>): MemoryRepo {
       },
     },
     queue: queueQueries(db),
+    quarantine: quarantineReviewQueries(db),
   };
 }

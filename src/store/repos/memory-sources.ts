@@ -22,8 +22,8 @@ export interface SourceRow {
 
 /**
  * Memory's index of stored turns: which conversation item a turn is (`item_id`), its caller id, session order
- * (for neighbours) and whether extraction has read it. The turn itself lives in the conversation store.
- * UNFINISHED: `text` is a plaintext copy of the item's content; it should be sealed like items are (src/crypto).
+ * (for neighbours) and whether extraction has read it. The turn itself lives in the conversation store;
+ * `speaker` and `text` are the copy extraction reads, sealed by the sealing store (src/crypto/sealed-memory-repo.ts).
  */
 export function sourceQueries(db: Kysely<Database>) {
   const owned = (owner: OwnerKey) =>

@@ -46,12 +46,26 @@ export interface RunRepo {
   ): Promise<boolean>;
   /** Marks a cancel request (idempotent); false when the run does not exist. */
   requestCancel(id: string, now?: number): Promise<boolean>;
-  /** Appends an event with the next sequence number (starting at 0) and returns that number. */
-  appendEvent(id: string, type: string, data: unknown, now?: number): Promise<number>;
+  /**
+   * Appends an event with the next sequence number (starting at 0) and returns that number. `encode`, when
+   * given, turns the event's data into what is stored once its number is known (the sealing store binds the
+   * number into the ciphertext); it runs inside the append's transaction.
+   */
+  appendEvent(
+    id: string,
+    type: string,
+    data: unknown,
+    now?: number,
+    encode?: (seq: number) => Promise<unknown>,
+  ): Promise<number>;
   /** Events with seq > `after` in order (after = -1 for all). */
   events(id: string, after: number, limit?: number): Promise<RunEvent[]>;
   /** Runs not in a final state (for tests and operators). */
   listUnfinished(limit?: number): Promise<RunRecord[]>;
+  /** Ids of a tenant's runs of one kind, oldest first (user erasure looks for the user's among them). */
+  idsOfTenant(tenantId: string, kind: string): Promise<string[]>;
+  /** Deletes a run with its steps and events (the response it served was deleted); false when absent. */
+  delete(id: string): Promise<boolean>;
 }
 
 const parse = (text: string | null): unknown => (text === null ? null : (JSON.parse(text) as unknown));
@@ -128,7 +142,7 @@ export function runRepo(db: Kysely<Database>): RunRepo {
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
-    async appendEvent(id, type, data, now = Date.now()) {
+    async appendEvent(id, type, data, now = Date.now(), encode) {
       // Take the number and write the event in one transaction so numbers never repeat or skip.
       const write = async (trx: Kysely<Database>) => {
         const row = await trx
@@ -138,9 +152,10 @@ export function runRepo(db: Kysely<Database>): RunRepo {
           .returning('next_event_seq')
           .executeTakeFirstOrThrow();
         const seq = Number(row.next_event_seq) - 1;
+        const stored = encode ? await encode(seq) : data;
         await trx
           .insertInto('run_events')
-          .values({ run_id: id, seq, type, data: JSON.stringify(data), created_at: now })
+          .values({ run_id: id, seq, type, data: JSON.stringify(stored), created_at: now })
           .execute();
         return seq;
       };
@@ -170,6 +185,26 @@ export function runRepo(db: Kysely<Database>): RunRepo {
         .limit(limit)
         .execute();
       return rows.map(toRecord);
+    },
+    async idsOfTenant(tenantId, kind) {
+      const rows = await db
+        .selectFrom('runs')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('kind', '=', kind)
+        .orderBy('created_at')
+        .execute();
+      return rows.map((r) => r.id);
+    },
+    async delete(id) {
+      // Steps and events go with it (ON DELETE CASCADE); deleted explicitly too, so it holds without FKs.
+      const remove = async (trx: Kysely<Database>) => {
+        await trx.deleteFrom('run_steps').where('run_id', '=', id).execute();
+        await trx.deleteFrom('run_events').where('run_id', '=', id).execute();
+        const r = await trx.deleteFrom('runs').where('id', '=', id).executeTakeFirst();
+        return Number(r.numDeletedRows) > 0;
+      };
+      return db.isTransaction ? remove(db) : db.transaction().execute(remove);
     },
   };
 }

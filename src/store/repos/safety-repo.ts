@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { guarded } from '../db-errors.js';
 import type { Database } from '../schema.js';
 import type { SafetyReviewTable } from '../safety-schema.js';
@@ -185,10 +185,8 @@ export function safetyRepo(db: Kysely<Database>): SafetyRepo {
         );
       if (filter.labelIds) {
         const ids = [...filter.labelIds];
-        q =
-          ids.length === 0
-            ? q.where('label_id', 'is', null)
-            : q.where((eb) => eb.or([eb('label_id', 'is', null), eb('label_id', 'in', ids)]));
+        // Fail-closed: an item without a label is shown to no one who reads through a label filter.
+        q = ids.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('label_id', 'in', ids);
       }
       const rows = await q
         .orderBy('created_at')

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3-multiple-ciphers';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database as Schema } from '../schema.js';
+import { cachingStatements } from './statement-cache.js';
 
 export interface SqliteOptions {
   /** Database file, or ':memory:'. */
@@ -11,7 +12,7 @@ export interface SqliteOptions {
   synchronous?: 'NORMAL' | 'FULL';
 }
 
-/** Opens SQLite in WAL mode with foreign keys on and a busy timeout for other processes. */
+/** Opens SQLite in WAL mode with foreign keys on, a busy timeout for other processes and prepared statements reused. */
 export function openSqlite(options: SqliteOptions): { db: Kysely<Schema>; raw: Database.Database } {
   const raw = new Database(options.path);
   if (options.key) {
@@ -23,6 +24,6 @@ export function openSqlite(options: SqliteOptions): { db: Kysely<Schema>; raw: D
   raw.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
   return { db, raw };
 }

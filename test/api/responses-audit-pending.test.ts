@@ -1,0 +1,127 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../src/audit/index.js';
+import { EnclaveError } from '../../src/errors/index.js';
+import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const MODEL = 'openai/mock-1';
+interface Logged {
+  type: string;
+  rule?: string;
+  objectId?: string;
+  detail?: { action?: string; surface?: string; requestId?: string };
+}
+
+/**
+ * A turn issues some of its audit entries without waiting for each (src/runtime/pending-audit.ts) so they share
+ * one commit. These prove it stays fail-closed and complete: every decision of a stored chained turn is in the
+ * log, in order; and when an entry issued that way cannot be recorded, the model is not contacted (chain read)
+ * or the turn is not stored (output verdict), and the client gets 503 `audit_unavailable`.
+ */
+describe('audit entries a turn commits together', () => {
+  let mock: MockOpenAI;
+  let server: TestServer;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    mock = await startMockOpenAI();
+    server = await startTestServer({
+      configFile: { models: { endpoints: [{ id: MODEL, baseUrl: mock.url }] } },
+    });
+    client = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: await server.key(), maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await server.close();
+    await mock.close();
+  });
+
+  const logged = async (): Promise<Logged[]> => {
+    const head = await server.services.store.audit.head();
+    const rows = await server.services.store.audit.entries(0, head.treeSize);
+    return rows.map((r) => JSON.parse(r.entry) as Logged);
+  };
+  /** Makes the audit log refuse the entries `refuse` picks while `fn` runs. */
+  const refusing = async <T>(refuse: (entry: AuditEntry) => boolean, fn: () => Promise<T>): Promise<T> => {
+    const audit = server.services.audit;
+    const original = audit.append.bind(audit);
+    (audit as { append: typeof audit.append }).append = async (entry) => {
+      if (refuse(entry)) throw new EnclaveError('audit_unavailable', 'The audit log cannot commit.');
+      return original(entry);
+    };
+    try {
+      return await fn();
+    } finally {
+      (audit as { append: typeof audit.append }).append = original;
+    }
+  };
+  const detail = (entry: AuditEntry) => (entry.detail ?? {}) as Logged['detail'] & object;
+
+  it('records every decision of a stored chained turn, in order', async () => {
+    const first = await client.responses.create({ model: MODEL, input: 'first turn' });
+    const before = (await logged()).length;
+    const second = await client.responses.create({
+      model: MODEL,
+      input: 'second turn',
+      previous_response_id: first.id,
+    });
+    expect(second.status).toBe('completed');
+    const turn = (await logged()).slice(before).map((e) => ({
+      type: e.type,
+      rule: e.rule,
+      objectId: e.objectId,
+      action: e.detail?.action,
+      surface: e.detail?.surface,
+    }));
+    expect(turn).toEqual([
+      expect.objectContaining({ type: 'auth.ok' }),
+      { type: 'access.allow', rule: 'mac.read', objectId: first.id, action: 'chain', surface: undefined },
+      expect.objectContaining({ type: 'safety.verdict', surface: 'input' }),
+      expect.objectContaining({ type: 'model.call', objectId: second.id }),
+      expect.objectContaining({ type: 'safety.verdict', surface: 'output', objectId: second.id }),
+      { type: 'access.allow', rule: 'mac.write', objectId: second.id, action: 'write', surface: undefined },
+    ]);
+  });
+
+  it('does not contact the model when the chain read cannot be recorded', async () => {
+    const first = await client.responses.create({ model: MODEL, input: 'to chain from' });
+    const sent = mock.chatRequests().length;
+    const failed = await refusing(
+      (e) => e.type === 'access.allow' && detail(e).action === 'chain',
+      () =>
+        client.responses
+          .create({ model: MODEL, input: 'unrecorded read', previous_response_id: first.id })
+          .catch((e: unknown) => e),
+    );
+    expect(failed).toMatchObject({ status: 503, error: { code: 'audit_unavailable' } });
+    expect(mock.chatRequests().length).toBe(sent);
+  });
+
+  it('stores nothing of a turn whose output verdict cannot be recorded (non-stream and stream)', async () => {
+    const conversation = await client.conversations.create({});
+    const outputVerdict = (e: AuditEntry) => e.type === 'safety.verdict' && detail(e).surface === 'output';
+    const failed = await refusing(outputVerdict, () =>
+      client.responses
+        .create({ model: MODEL, input: 'unrecorded answer', conversation: conversation.id })
+        .catch((e: unknown) => e),
+    );
+    expect(failed).toMatchObject({ status: 503, error: { code: 'audit_unavailable' } });
+
+    const events = await refusing(outputVerdict, async () => {
+      const stream = await client.responses.create({
+        model: MODEL,
+        input: 'unrecorded streamed answer',
+        conversation: conversation.id,
+        stream: true,
+      });
+      const seen: { type: string; response?: { status?: string; error?: { code?: string } | null } }[] = [];
+      for await (const event of stream) seen.push(event as (typeof seen)[number]);
+      return seen;
+    });
+    expect(events.at(-1)).toMatchObject({
+      type: 'response.failed',
+      response: { status: 'failed', error: { code: 'audit_unavailable' } },
+    });
+    expect((await client.conversations.items.list(conversation.id)).data).toEqual([]);
+  });
+});
