@@ -38,8 +38,8 @@ export function createRuns(deps: {
         tools: toolsConfig(deps.config),
       }),
     },
-    concurrency: Number(process.env.ENCLAVE_RUN_CONCURRENCY ?? 8),
-    leaseMs: Number(process.env.ENCLAVE_RUN_LEASE_MS ?? 30_000),
+    concurrency: deps.config.runs.concurrency,
+    leaseMs: deps.config.runs.leaseMs,
     pollMs: 250,
   });
   return { service, responses: new ResponseRuns(deps.store, deps.runtime, service) };

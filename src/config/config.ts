@@ -16,6 +16,8 @@ export interface Config {
   /** Largest accepted request body in bytes. */
   bodyLimit: number;
   logLevel: string;
+  /** Durable-run workers of this process: runs executed at once, and the lease a dead worker's run waits out. */
+  runs: { concurrency: number; leaseMs: number };
   /** Raw sections of the JSON config file, keyed by domain. */
   file: Readonly<Record<string, unknown>>;
 }
@@ -35,6 +37,8 @@ const envSchema = z.object({
   ENCLAVE_BODY_LIMIT: z.coerce.number().int().positive().optional(),
   ENCLAVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   ENCLAVE_CONFIG: z.string().min(1).optional(),
+  ENCLAVE_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
+  ENCLAVE_RUN_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).optional(),
 });
 
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -69,6 +73,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     port,
     bodyLimit: e.ENCLAVE_BODY_LIMIT ?? 4 * 1024 * 1024,
     logLevel: e.ENCLAVE_LOG_LEVEL ?? 'info',
+    runs: { concurrency: e.ENCLAVE_RUN_CONCURRENCY ?? 8, leaseMs: e.ENCLAVE_RUN_LEASE_MS ?? 30_000 },
     file: readConfigFile(e.ENCLAVE_CONFIG ?? resolve(dataDir, 'config.json'), e.ENCLAVE_CONFIG !== undefined),
   };
 }

@@ -38,7 +38,9 @@ function report(result: VerifyReport): void {
 }
 
 export function auditCommand(): Command {
-  const audit = new Command('audit').description('The tamper-evident audit log: verify, export, checkpoint.');
+  const audit = new Command('audit').description(
+    'The tamper-evident audit log: verify, export, checkpoint, open sealed content.',
+  );
 
   audit
     .command('verify')

@@ -43,7 +43,9 @@ async function auditKeyChange(
 }
 
 export function keysCommand(): Command {
-  const keys = new Command('keys').description('API keys (and data keys: rotate, rewrap).');
+  const keys = new Command('keys').description(
+    'API keys (create, list, revoke) and encryption keys (rotate, rewrap, retire).',
+  );
 
   keys
     .command('create')

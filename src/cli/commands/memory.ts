@@ -30,7 +30,7 @@ const parseKinds = (value: string): MemoryKind[] =>
 /** `enclave memory import|search` (JSONL on stdin/stdout, see ../shared/CONTRACT.md). */
 export function memoryCommand(): Command {
   const memory = new Command('memory').description(
-    'Long-term memory: import conversation turns, search them.',
+    'Long-term memory: import conversation turns, search them, set retention.',
   );
 
   memory
