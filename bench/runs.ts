@@ -45,11 +45,12 @@ async function durable(
   };
   const workers = Array.from({ length: nodes }, () => spawnRunWorker(env));
   await Promise.all(workers.map((w) => w.ready));
+  const labelId = await store.labels.ensure('UNCLASSIFIED');
   const ids = Array.from({ length: RUNS }, () => uniqueId('resp'));
   const start = performance.now();
   await Promise.all(
     ids.map((id, n) =>
-      submitRun(store, { id, tenantId: 'bench', kind: 'agent', input: { principal: 'bench', n } }),
+      submitRun(store, { id, tenantId: 'bench', kind: 'agent', labelId, input: { principal: 'bench', n } }),
     ),
   );
   await waitAll(store, ids);
@@ -60,7 +61,7 @@ async function durable(
   const batch = Array.from({ length: 2 * CONCURRENCY }, () => uniqueId('resp'));
   await Promise.all(
     batch.map((id, n) =>
-      submitRun(store, { id, tenantId: 'bench', kind: 'agent', input: { principal: 'bench', n } }),
+      submitRun(store, { id, tenantId: 'bench', kind: 'agent', labelId, input: { principal: 'bench', n } }),
     ),
   );
   for (;;) {

@@ -15,6 +15,12 @@ export interface RouteContext<B, Q, P> {
   request: FastifyRequest;
   /** For streaming handlers only: once they write to `reply.raw`, their return value is ignored. */
   reply: FastifyReply;
+  /**
+   * Set for a route with `joinsAuthAudit`: the request's `auth.ok` entry, still committing. The handler must
+   * settle it before any effect (the turn runtime does, with its first audit batch); the server awaits it
+   * again before anything is answered.
+   */
+  authAudit?: Promise<void> | undefined;
 }
 
 export interface RouteSpec<B, Q, P> {
@@ -32,6 +38,8 @@ export interface RouteSpec<B, Q, P> {
   response?: z.ZodType;
   /** Status of a successful answer (default 200). */
   status?: number;
+  /** The handler takes the `auth.ok` append as `authAudit` instead of waiting for it up front. */
+  joinsAuthAudit?: boolean;
   handle(ctx: RouteContext<B, Q, P>): Promise<unknown>;
 }
 
@@ -44,6 +52,7 @@ export interface Route {
   auth: readonly Role[] | 'public';
   schemas: { body?: z.ZodType; query?: z.ZodType; params?: z.ZodType; response?: z.ZodType };
   status: number;
+  joinsAuthAudit: boolean;
   run(ctx: RouteContext<unknown, unknown, unknown>): Promise<unknown>;
 }
 
@@ -61,6 +70,7 @@ export function defineRoute<B = undefined, Q = undefined, P = undefined>(spec: R
     auth: spec.auth,
     schemas,
     status: spec.status ?? 200,
+    joinsAuthAudit: spec.joinsAuthAudit ?? false,
     run: (ctx) =>
       spec.handle({
         ...ctx,

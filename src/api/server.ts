@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../app/services.js';
 import { EnclaveError } from '../errors/index.js';
-import { authenticate } from '../identity/authenticate.js';
+import { authenticateDeferred } from '../identity/authenticate.js';
 import type { Principal } from '../identity/principal.js';
 import { handleError } from './error-handler.js';
 import type { Route } from './route.js';
@@ -11,9 +11,12 @@ import { allRoutes } from './routes/index.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The `auth.ok` append still committing (routes with `joinsAuthAudit` only). */
+    authAudit?: Promise<void>;
   }
   interface FastifyContextConfig {
     auth?: Route['auth'];
+    joinsAuthAudit?: boolean;
   }
 }
 
@@ -50,11 +53,16 @@ export async function buildServer(
     reply.header('x-request-id', request.id);
     const auth = request.routeOptions.config.auth;
     if (auth === undefined || auth === 'public') return;
-    const principal = await authenticate(services, request.headers.authorization, {
+    const { principal, audited } = await authenticateDeferred(services, request.headers.authorization, {
       requestId: request.id,
       route: `${request.method} ${request.routeOptions.url ?? ''}`,
       onBehalfOf: onBehalfOfHeader(request.headers['enclave-on-behalf-of']),
     });
+    // A route that joins the auth entry to its own first audit batch gets it still committing; every other
+    // route (and a refusal) waits for it here, so nothing runs or answers before it is durable.
+    if (request.routeOptions.config.joinsAuthAudit === true && auth.includes(principal.role))
+      request.authAudit = audited;
+    else await audited;
     if (!auth.includes(principal.role)) {
       throw new EnclaveError(
         'forbidden',
@@ -74,20 +82,35 @@ export async function buildServer(
     app.route({
       method: route.method,
       url: route.url,
-      config: { auth: route.auth },
+      config: { auth: route.auth, joinsAuthAudit: route.joinsAuthAudit },
       handler: async (request, reply) => {
         const principal = request.principal;
         if (route.auth !== 'public' && !principal)
           throw new EnclaveError('unauthenticated', 'Authentication required.');
-        const result = await route.run({
-          body: request.body,
-          query: request.query,
-          params: request.params,
-          principal: principal as Principal,
-          services,
-          request,
-          reply,
-        });
+        const authAudit = request.authAudit;
+        const result = await route
+          .run({
+            body: request.body,
+            query: request.query,
+            params: request.params,
+            principal: principal as Principal,
+            services,
+            request,
+            reply,
+            authAudit,
+          })
+          // Fail-closed whatever the handler did: neither an answer nor an error goes out before the request's
+          // auth entry is durable, and a failed append wins (503 audit_unavailable).
+          .then(
+            async (value) => {
+              await authAudit;
+              return value;
+            },
+            async (error: unknown) => {
+              await authAudit;
+              throw error;
+            },
+          );
         if (reply.sent || reply.raw.headersSent) return reply;
         return reply.status(route.status).send(result);
       },

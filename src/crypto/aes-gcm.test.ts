@@ -19,6 +19,13 @@ describe('AES-256-GCM with canonical AAD', () => {
     expect(box.length).toBe(IV_BYTES + 5 + TAG_BYTES);
   });
 
+  it('writes the content AAD as the canonical JSON of its fields', () => {
+    const odd: ContentAad = { ...aad, tenant: 't"\\\u0000ü🛰', label: 'a,b:{c}', keyVersion: 7, version: 3 };
+    for (const value of [aad, odd])
+      expect(canonicalAad(value).equals(canonicalJson({ ...value }))).toBe(true);
+    expect(() => canonicalAad({ ...aad, keyVersion: 1.5 })).toThrow(RangeError);
+  });
+
   it('fails when any single AAD field changes, the format version included', () => {
     const key = randomBytes(32);
     const box = gcmSeal(key, Buffer.from('payload'), canonicalAad(aad));

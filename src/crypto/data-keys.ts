@@ -46,6 +46,13 @@ export class DataKeys {
   private readonly cache: DekCache;
   /** (tenant, scope, generation) → key id of the writing key, so a seal needs no query when warm. */
   private readonly writing = new Map<string, string>();
+  /**
+   * Writing keys being looked up or created, by slot: concurrent seals of one scope (a turn seals its response
+   * and its items at once) share one lookup and at most one new key instead of racing to make one each. Per
+   * instance on purpose: a transaction view never waits for its parent's creation (on SQLite that query would
+   * wait for the view's own transaction), and its new key stays its own until `publish`.
+   */
+  private readonly inFlight = new Map<string, Promise<WritingKey>>();
 
   /**
    * `parent` is set for a transaction view (`withinTransaction`): it reads through to the parent's
@@ -93,6 +100,23 @@ export class DataKeys {
     const knownId = this.writingId(slot);
     const known = knownId === undefined ? undefined : this.cached(knownId);
     if (knownId !== undefined && known) return { id: knownId, generation, key: known.key };
+    const running = this.inFlight.get(slot);
+    if (running) return running;
+    const created = this.lookUpOrCreate(tenant, scope, generation, slot);
+    this.inFlight.set(slot, created);
+    try {
+      return await created;
+    } finally {
+      this.inFlight.delete(slot);
+    }
+  }
+
+  private async lookUpOrCreate(
+    tenant: string,
+    scope: string,
+    generation: number,
+    slot: string,
+  ): Promise<WritingKey> {
     validScope(scope);
     let record = await this.repo.forGeneration(tenant, scope, generation);
     if (!record) {

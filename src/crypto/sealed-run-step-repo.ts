@@ -1,7 +1,7 @@
 import type { ApprovalRecord, ApprovalRepo } from '../store/repos/approval-repo.js';
 import type { RunStep, RunStepRepo } from '../store/repos/run-step-repo.js';
 import type { ContentCipher, SealContext } from './content-cipher.js';
-import { jsonSealer, RUN_LABEL, type RunKeying } from './sealed-run-repo.js';
+import { jsonSealer, openLabelled, sealLabel, type RunKeying } from './sealed-run-repo.js';
 
 type KeyingOf = (runId: string) => Promise<RunKeying | undefined>;
 
@@ -13,8 +13,9 @@ const requiredKeying = async (keyingOf: KeyingOf, runId: string): Promise<RunKey
 
 /**
  * Run steps with their `input`, `output` (model outputs, MCP tool results, approval outcomes) and `error`
- * sealed under the run's scope. The AAD binds the run and step index, so a recorded result cannot be
- * replayed into another step or run. Kind, name, status and attempts stay clear: the engine checks them.
+ * sealed under the run's scope. The AAD binds the run, step index and the step's label (the run's label when
+ * it began), so a recorded result cannot be replayed into another step or run, nor its label lowered. Kind,
+ * name, status and attempts stay clear: the engine checks them.
  */
 export function sealedRunStepRepo(
   inner: RunStepRepo,
@@ -22,19 +23,32 @@ export function sealedRunStepRepo(
   keyingOf: KeyingOf,
 ): RunStepRepo {
   const json = jsonSealer(cipher);
-  const ctx = (keying: RunKeying, runId: string, index: number, column: string): SealContext => ({
+  const ctx = (
+    keying: RunKeying,
+    runId: string,
+    index: number,
+    column: string,
+    label: string,
+  ): SealContext => ({
     tenant: keying.tenant,
     objectId: `${runId}#${index}`,
     kind: `run_step.${column}`,
-    label: RUN_LABEL,
+    label,
     scope: keying.scope,
   });
-  const open = async (keying: RunKeying, s: RunStep): Promise<RunStep> => ({
-    ...s,
-    input: await json.open(ctx(keying, s.runId, s.index, 'input'), s.input),
-    output: await json.open(ctx(keying, s.runId, s.index, 'output'), s.output),
-    error: s.error === null ? null : await cipher.open(ctx(keying, s.runId, s.index, 'error'), s.error),
-  });
+  const open = async (keying: RunKeying, s: RunStep): Promise<RunStep> => {
+    const under = <T>(fn: (label: string) => Promise<T>) => openLabelled(s.labelId, fn);
+    const error = s.error;
+    return {
+      ...s,
+      input: await under((l) => json.open(ctx(keying, s.runId, s.index, 'input', l), s.input)),
+      output: await under((l) => json.open(ctx(keying, s.runId, s.index, 'output', l), s.output)),
+      error:
+        error === null
+          ? null
+          : await under((l) => cipher.open(ctx(keying, s.runId, s.index, 'error', l), error)),
+    };
+  };
   return {
     async get(runId, index) {
       const step = await inner.get(runId, index);
@@ -48,20 +62,24 @@ export function sealedRunStepRepo(
     },
     async begin(step) {
       const keying = await requiredKeying(keyingOf, step.runId);
-      const input = await json.seal(ctx(keying, step.runId, step.index, 'input'), step.input);
+      const input = await json.seal(ctx(keying, step.runId, step.index, 'input', step.labelId), step.input);
       return open(keying, await inner.begin({ ...step, input }));
     },
     async finish(runId, index, result, now) {
       const keying = await requiredKeying(keyingOf, runId);
+      // Sealed under the label the step began with (a retried step keeps its first row and label).
+      const row = await inner.get(runId, index);
+      if (!row) return false;
+      const label = sealLabel(row.labelId);
       const sealed =
         result.status === 'completed'
           ? {
               status: result.status,
-              output: await json.seal(ctx(keying, runId, index, 'output'), result.output),
+              output: await json.seal(ctx(keying, runId, index, 'output', label), result.output),
             }
           : {
               status: result.status,
-              error: await cipher.seal(ctx(keying, runId, index, 'error'), result.error),
+              error: await cipher.seal(ctx(keying, runId, index, 'error', label), result.error),
             };
       return inner.finish(runId, index, sealed, now);
     },
@@ -81,11 +99,11 @@ export function sealedApprovalRepo(
   cipher: ContentCipher,
   keyingOf: KeyingOf,
 ): ApprovalRepo {
-  const ctx = (keying: RunKeying, id: string, column: string): SealContext => ({
+  const ctx = (keying: RunKeying, id: string, column: string, label: string): SealContext => ({
     tenant: keying.tenant,
     objectId: id,
     kind: `approval.${column}`,
-    label: RUN_LABEL,
+    label,
     scope: keying.scope,
   });
   const sealOrNull = async (c: SealContext, value: string | null) =>
@@ -95,7 +113,8 @@ export function sealedApprovalRepo(
     const out = { ...a };
     for (const column of approvalColumns) {
       const value = a[column];
-      if (value !== null) out[column] = await cipher.open(ctx(keying, a.id, column), value);
+      if (value !== null)
+        out[column] = await openLabelled(a.labelId, (l) => cipher.open(ctx(keying, a.id, column, l), value));
     }
     return out;
   };
@@ -104,8 +123,8 @@ export function sealedApprovalRepo(
       const keying = { ...(await requiredKeying(keyingOf, r.runId)), tenant: r.tenantId };
       const stored = await inner.request({
         ...r,
-        arguments: await cipher.seal(ctx(keying, r.id, 'arguments'), r.arguments),
-        reason: await sealOrNull(ctx(keying, r.id, 'reason'), r.reason),
+        arguments: await cipher.seal(ctx(keying, r.id, 'arguments', r.labelId), r.arguments),
+        reason: await sealOrNull(ctx(keying, r.id, 'reason', r.labelId), r.reason),
       });
       return open(stored);
     },
@@ -113,21 +132,28 @@ export function sealedApprovalRepo(
       const row = await inner.byId(tenantId, id);
       return row && open(row);
     },
+    async get(scope, id) {
+      const row = await inner.get(scope, id);
+      return row && open(row);
+    },
     async forStep(runId, stepIndex) {
       const row = await inner.forStep(runId, stepIndex);
       return row && open(row);
     },
-    async listPending(tenantId, limit) {
-      return Promise.all((await inner.listPending(tenantId, limit)).map(open));
+    async listPending(scope, page) {
+      return Promise.all((await inner.listPending(scope, page)).map(open));
     },
-    async decide(tenantId, id, decision, now) {
+    async decide(scope, id, decision, now) {
       if (decision.reason === undefined || decision.reason === null)
-        return inner.decide(tenantId, id, decision, now);
-      const row = await inner.byId(tenantId, id);
+        return inner.decide(scope, id, decision, now);
+      const row = await inner.get(scope, id);
       if (!row) return false;
-      const keying = { ...(await requiredKeying(keyingOf, row.runId)), tenant: tenantId };
-      const reason = await cipher.seal(ctx(keying, id, 'decisionReason'), decision.reason);
-      return inner.decide(tenantId, id, { ...decision, reason }, now);
+      const keying = { ...(await requiredKeying(keyingOf, row.runId)), tenant: scope.tenantId };
+      const reason = await cipher.seal(
+        ctx(keying, id, 'decisionReason', sealLabel(row.labelId)),
+        decision.reason,
+      );
+      return inner.decide(scope, id, { ...decision, reason }, now);
     },
     deleteByRun: (runId) => inner.deleteByRun(runId),
   };

@@ -25,6 +25,22 @@ export async function authenticate(
   header: string | undefined,
   context: AuthContext,
 ): Promise<Principal> {
+  const { principal, audited } = await authenticateDeferred(services, header, context);
+  await audited;
+  return principal;
+}
+
+/**
+ * `authenticate`, but the `auth.ok` entry is only issued: `audited` settles once it is durable (and rejects
+ * with `audit_unavailable` if it cannot be). The caller must wait for it before the request has any effect
+ * or gets a successful answer; a turn does so with its first audit batch (pending-audit.ts), which saves one
+ * durable commit per request. A refusal is still audited before the 401 is thrown.
+ */
+export async function authenticateDeferred(
+  services: Services,
+  header: string | undefined,
+  context: AuthContext,
+): Promise<{ principal: Principal; audited: Promise<void> }> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   let outcome = await verifyToken(services, match?.[1]);
   if ('principal' in outcome && context.onBehalfOf !== undefined)
@@ -46,18 +62,22 @@ export async function authenticate(
     throw unauthenticated();
   }
   const { principal } = outcome;
-  await services.audit.append({
-    type: 'auth.ok',
-    time: Date.now(),
-    tenant: principal.tenantId,
-    principal: principal.subject,
-    ...(principal.onBehalfOf !== undefined ? { onBehalfOf: principal.onBehalfOf } : {}),
-    decision: 'allow',
-    rule: `auth.${principal.via}${principal.onBehalfOf !== undefined ? '.on_behalf_of' : ''}`,
-    label,
-    detail,
-  });
-  return principal;
+  const audited = services.audit
+    .append({
+      type: 'auth.ok',
+      time: Date.now(),
+      tenant: principal.tenantId,
+      principal: principal.subject,
+      ...(principal.onBehalfOf !== undefined ? { onBehalfOf: principal.onBehalfOf } : {}),
+      decision: 'allow',
+      rule: `auth.${principal.via}${principal.onBehalfOf !== undefined ? '.on_behalf_of' : ''}`,
+      label,
+      detail,
+    })
+    .then(() => undefined);
+  // Observed here so a request that fails before it waits never reports an unhandled rejection.
+  audited.catch(() => undefined);
+  return { principal, audited };
 }
 
 type Outcome = { principal: Principal } | { denied: string; tenant?: string; agent?: string };

@@ -238,10 +238,24 @@ export function createMemoryService(options: MemoryServiceOptions) {
       opts: RecallOptions,
     ): Promise<MemoryHit[]> => recall(reader, query, opts),
 
+    /**
+     * Forgets `target` and writes its receipt. Forgetting single turns (an item, an episode) also
+     * re-indexes the surviving neighbours' episodes, which held the forgotten words as neighbour context.
+     * An item memory never learned from (memory off, `enclave_memory: "off"`) writes no receipt.
+     */
     async forget(target: ForgetTarget): Promise<ForgetReceipt> {
+      const around = await repo.lifecycle.neighbourTurns(target);
       const receipt = await repo.lifecycle.forget(target);
+      for (const group of around)
+        for (const n of await repo.sources.byTurnIds(group.owner, group.conversationId, group.turnIds))
+          await repo.records.reindex(
+            group.owner.tenantId,
+            episodeId(n),
+            episodeTerms(n, await neighbours(group.owner, n)),
+          );
       const { tenantId, by, ...rest } = target;
-      await options.onForget?.(tenantId, `${by} ${Object.values(rest).join(' ')}`, receipt);
+      if (by !== 'item' || receipt.records + receipt.sources + receipt.quarantined > 0)
+        await options.onForget?.(tenantId, `${by} ${Object.values(rest).join(' ')}`, receipt);
       return receipt;
     },
 

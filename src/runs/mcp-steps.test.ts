@@ -130,7 +130,15 @@ for (const transport of ['stdio', 'http'] as const) {
       await service.start();
       try {
         const runId = `resp_mcp_${transport}_${Date.now()}`;
-        await service.submit({ id: runId, tenantId: 'tm', kind: 'agent', input: { principal: 'key_owner' } });
+        const labelId = await store.labels.ensure('UNCLASSIFIED');
+        const scope = { tenantId: 'tm', labelIds: [labelId] };
+        await service.submit({
+          id: runId,
+          tenantId: 'tm',
+          kind: 'agent',
+          labelId,
+          input: { principal: 'key_owner' },
+        });
         const waitFor = async (status: string) => {
           for (let i = 0; i < 1500; i++) {
             const r = await store.runs.byId(runId);
@@ -142,7 +150,7 @@ for (const transport of ['stdio', 'http'] as const) {
           throw new Error(`never ${status}`);
         };
         await waitFor('requires_action');
-        const [first] = await store.approvals.listPending('tm');
+        const [first] = await store.approvals.listPending(scope);
         expect(first).toMatchObject({
           source: 'mcp',
           serverLabel: label,
@@ -152,17 +160,19 @@ for (const transport of ['stdio', 'http'] as const) {
         expect(ledger().map((e) => e.tool)).toEqual(['add']);
         await service.decide({
           tenantId: 'tm',
+          scope,
           approvalId: first!.id,
           approve: true,
           principal: 'rev',
           role: 'reviewer',
           label: 'UNCLASSIFIED',
         });
-        for (let i = 0; i < 1500 && (await store.approvals.listPending('tm')).length === 0; i++)
+        for (let i = 0; i < 1500 && (await store.approvals.listPending(scope)).length === 0; i++)
           await new Promise((r) => setTimeout(r, 10));
-        const [second] = await store.approvals.listPending('tm');
+        const [second] = await store.approvals.listPending(scope);
         await service.decide({
           tenantId: 'tm',
+          scope,
           approvalId: second!.id,
           approve: false,
           principal: 'rev',

@@ -3,6 +3,7 @@ import type { Principal } from '../identity/principal.js';
 import { lub, parseBanner, parseCanonicalLabel, renderBanner, type Label } from '../labels/index.js';
 import { prepareSerialized, runSerialized } from '../runtime/conversation-turn.js';
 import type { CreateResponse, PreparedTurn, RuntimeDeps } from '../runtime/index.js';
+import { requestLabel } from '../runtime/label-gate.js';
 import type { SafetyGate, ScreenContext } from '../runtime/safety-gate.js';
 import type { Store } from '../store/store.js';
 import type { AuditLog } from '../audit/index.js';
@@ -52,9 +53,16 @@ export function responseRunHandler(deps: ResponseRunDeps): RunHandler {
     const input = ctx.run.input as ResponseRunInput;
     const { caller } = input;
     const scope = await deps.runtime.labels.scope(caller);
+    const raise = raiseRunLabel(deps, ctx);
     // Stored by an execution that died before the run's final transition: the turn is done.
     const stored = await deps.store.responses.get(scope, ctx.run.id);
-    if (stored) return { output: { status: stored.status }, status: finalStatus(stored.status) };
+    if (stored) {
+      await raise(await deps.runtime.labels.label(stored.labelId));
+      return { output: { status: stored.status }, status: finalStatus(stored.status) };
+    }
+    // A run stored before runs had labels (migration 0013) may have none yet: the request's label, as at submit.
+    if (ctx.labelId === null)
+      await raise(await requestLabel(deps.runtime.labels, caller, input.request.label));
 
     let reviewed = false;
     const prior = await deps.store.approvals.forStep(ctx.run.id, 0);
@@ -85,26 +93,58 @@ export function responseRunHandler(deps: ResponseRunDeps): RunHandler {
             holder: `run:${ctx.run.id}`,
             waitMs: deps.conversationWaitMs ?? 2_000,
           });
-          return await stream(ctx, approved, turn);
+          await raise(turn.label);
+          return await stream(ctx, approved, turn, raise);
         }
         throw error;
       }
-      return await stream(ctx, runtime, turn);
+      await raise(turn.label);
+      return await stream(ctx, runtime, turn, raise);
     } finally {
       await toolset.close();
     }
   };
 }
 
-async function stream(ctx: RunContext, runtime: RuntimeDeps, turn: PreparedTurn) {
+/**
+ * Raises the run's label to the lub of its current label and `label` (labels only rise: the turn's
+ * high-water mark). Later steps, events and approvals carry the raised label; earlier rows keep theirs (they
+ * hold only what was loaded before), and a reader below the raised label no longer sees the run at all.
+ */
+function raiseRunLabel(deps: ResponseRunDeps, ctx: RunContext) {
+  const labels = deps.runtime.labels;
+  return async (label: Label): Promise<void> => {
+    const current = ctx.labelId === null ? label : lub(await labels.label(ctx.labelId), label);
+    await ctx.relabel(await labels.ensure(current));
+  };
+}
+
+async function stream(
+  ctx: RunContext,
+  runtime: RuntimeDeps,
+  turn: PreparedTurn,
+  raise: (label: Label) => Promise<void>,
+) {
   const events = runSerialized(runtime, turn, ctx.signal);
+  let seen = turn.labelId;
   let step = await events.next();
   while (!step.done) {
+    // The memory tool raises the turn's label mid-turn: later events and steps carry the raised label.
+    // UNFINISHED: the memory tool's own `tool_call` step row (the recalled text) keeps the label from before
+    // the raise (src/runtime/memory-tool.ts raises after its step); the run is raised, so scoped reads hide it
+    // from lower readers, but that row's label_id under-states its content (docs/runs.md, Known limits).
+    if (turn.labelId !== seen) {
+      seen = turn.labelId;
+      await raise(turn.label);
+    }
     await ctx.emit(step.value.type, step.value);
     step = await events.next();
   }
   // A cancel that arrived mid-turn: the turn was stored as cancelled; the run ends the same way.
   if (ctx.signal.aborted) throw ctx.signal.reason;
+  // The stored response's label: the turn's, plus whatever the turn loaded later (e.g. memory tool results).
+  const stored = await runtime.store.responses.get(turn.scope, ctx.run.id);
+  if (stored) await raise(await runtime.labels.label(stored.labelId));
   const status = String(step.value.response.status);
   return { output: { status }, status: finalStatus(status) };
 }

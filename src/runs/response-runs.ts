@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { EnclaveError, notFound } from '../errors/index.js';
 import { errorCodes, type ErrorCode } from '../errors/error-codes.js';
 import type { Principal } from '../identity/principal.js';
-import { coversClearance } from '../labels/index.js';
 import type { CreateResponse, Runtime } from '../runtime/index.js';
+import { requestLabel } from '../runtime/label-gate.js';
 import { renderResponse } from '../runtime/response-object.js';
+import type { ReadScope } from '../store/read-scope.js';
 import type { RunRecord } from '../store/repos/run-repo.js';
 import type { Store } from '../store/store.js';
 import type { McpApprovalResponse } from '../tools/mcp/mcp-request-tool.js';
@@ -21,7 +22,9 @@ const managers = new Set(['admin']);
  * The Responses API over durable runs: submit a response as a run, render it while it runs (or is parked
  * on an approval), follow its events from a sequence number, cancel it, and answer its approvals.
  * A run's response is visible to the principal who created it (and tenant admins) until the turn is stored;
- * after that the stored response is read under the usual label scope.
+ * after that the stored response is read under the usual label scope. Runs, their events and approvals carry
+ * the run's label (the request's, raised with the turn's high-water mark), and every read here runs under the
+ * reader's ReadScope inside the query: a run or approval above the reader is a 404, never counted or listed.
  */
 export class ResponseRuns {
   constructor(
@@ -37,6 +40,9 @@ export class ResponseRuns {
     options: { mcpTools: unknown[]; background: boolean; held?: { reason: string } },
   ): Promise<string> {
     const id = `resp_${randomBytes(16).toString('hex')}`;
+    // The run starts at the request's label (refused now, with a 403, when above the caller's clearance).
+    const label = await requestLabel(this.runtime.labels, principal, request.label);
+    const labelId = await this.runtime.labels.ensure(label);
     const input: ResponseRunInput = {
       principal: principal.subject,
       caller: principal,
@@ -49,6 +55,7 @@ export class ResponseRuns {
       id,
       tenantId: principal.tenantId,
       kind: RESPONSE_RUN,
+      labelId,
       input: input as unknown as ResponseRunInput & Record<string, unknown>,
       conversationId: request.conversationId,
     });
@@ -57,35 +64,15 @@ export class ResponseRuns {
 
   /** The run behind a response id, when the caller may see it (404 otherwise, like any other object). */
   async run(principal: Principal, id: string): Promise<RunRecord | undefined> {
-    const run = await this.store.runs.byId(id);
-    if (!run || run.tenantId !== principal.tenantId || run.kind !== RESPONSE_RUN) return undefined;
+    const run = await this.store.runs.get(await this.scope(principal), id);
+    if (!run || run.kind !== RESPONSE_RUN) return undefined;
     const input = run.input as ResponseRunInput;
     if (input.principal !== principal.subject && !managers.has(principal.role)) return undefined;
-    if (!this.covers(principal, run)) return undefined;
     return run;
   }
 
-  /**
-   * MAC on another principal's run (its view, its approval requests): until the turn is stored its data has no
-   * label of its own, but it is bounded by what its creator may read — so another reader must read all of that
-   * (`coversClearance`). A run without a recorded creator is shown to its creator's subject only (fail closed).
-   */
-  private covers(principal: Principal, run: RunRecord): boolean {
-    const input = run.input as Partial<ResponseRunInput>;
-    if (input.principal === principal.subject) return true;
-    if (!input.caller) return false;
-    const labels = this.runtime.labels;
-    return coversClearance(labels.clearance(principal), labels.clearance(input.caller));
-  }
-
-  /** Whether `principal` may see an approval request: its own, or its run's in the same tenant under MAC. */
-  private async visibleApproval(
-    principal: Principal,
-    approval: { runId: string; requestedBy: string },
-  ): Promise<boolean> {
-    if (approval.requestedBy === principal.subject) return true;
-    const run = await this.store.runs.byId(approval.runId);
-    return run !== undefined && run.tenantId === principal.tenantId && this.covers(principal, run);
+  private scope(principal: Principal): Promise<ReadScope> {
+    return this.runtime.labels.scope(principal);
   }
 
   /**
@@ -99,7 +86,7 @@ export class ResponseRuns {
     if (submitted) {
       const input = run.input as ResponseRunInput;
       return {
-        ...(await this.runView({ ...run, status: 'queued', error: null }, true)),
+        ...(await this.runView(principal, { ...run, status: 'queued', error: null }, true)),
         tools: [...input.request.tools, ...input.mcpTools],
       };
     }
@@ -112,15 +99,22 @@ export class ResponseRuns {
     }
     const tools = [...input.request.tools, ...input.mcpTools];
     if (stored) return { ...stored, background: input.background, tools };
-    return { ...(await this.runView(run)), tools };
+    return { ...(await this.runView(principal, run)), tools };
   }
 
-  private async runView(run: RunRecord, submitted = false): Promise<Record<string, unknown>> {
+  private async runView(
+    principal: Principal,
+    run: RunRecord,
+    submitted = false,
+  ): Promise<Record<string, unknown>> {
     const input = run.input as ResponseRunInput;
     const r = input.request;
     let snapshot: Record<string, unknown> | undefined;
     const output: Record<string, unknown>[] = [];
-    for (const event of submitted ? [] : await this.store.runs.events(run.id, -1)) {
+    const events = submitted
+      ? []
+      : await this.store.runs.visibleEvents(await this.scope(principal), run.id, -1);
+    for (const event of events) {
       const data = event.data as { response?: Record<string, unknown>; item?: Record<string, unknown> };
       if (data.response) snapshot = data.response;
       if (event.type === 'response.output_item.done' && data.item) output.push(data.item);
@@ -182,7 +176,7 @@ export class ResponseRuns {
     while (!signal?.aborted) {
       const run = await this.run(principal, id);
       if (!run) throw notFound('response', id);
-      const events = await this.store.runs.events(id, last, 500);
+      const events = await this.store.runs.visibleEvents(await this.scope(principal), id, last, 500);
       for (const event of events) {
         last = event.seq;
         ended = finalEvents.has(event.type);
@@ -203,9 +197,9 @@ export class ResponseRuns {
   }
 
   /** The number of the last event recorded so far (-1 when none): a resumed stream starts after it. */
-  async lastEvent(id: string): Promise<number> {
-    const events = await this.store.runs.events(id, -1);
-    return events.length - 1;
+  async lastEvent(principal: Principal, id: string): Promise<number> {
+    const events = await this.store.runs.visibleEvents(await this.scope(principal), id, -1);
+    return events.at(-1)?.seq ?? -1;
   }
 
   async cancel(principal: Principal, id: string): Promise<Record<string, unknown>> {
@@ -223,8 +217,9 @@ export class ResponseRuns {
    */
   async answer(principal: Principal, answers: readonly McpApprovalResponse[]): Promise<string> {
     let runId: string | undefined;
+    const scope = await this.scope(principal);
     for (const a of answers) {
-      const approval = await this.store.approvals.byId(principal.tenantId, a.approval_request_id);
+      const approval = await this.store.approvals.get(scope, a.approval_request_id);
       if (!approval) throw notFound('approval request', a.approval_request_id);
       if (runId !== undefined && approval.runId !== runId) {
         throw new EnclaveError('invalid_request', 'Answer the approval requests of one response at a time.', {
@@ -245,9 +240,11 @@ export class ResponseRuns {
     approve: boolean,
     reason: string | null,
   ): Promise<void> {
-    const approval = await this.store.approvals.byId(principal.tenantId, approvalId);
-    if (approval && !(await this.visibleApproval(principal, approval))) {
-      // Above the reviewer's clearance: as invisible as a missing one, and recorded.
+    const scope = await this.scope(principal);
+    const approval = await this.store.approvals.get(scope, approvalId);
+    // Not readable under the reviewer's scope: a 404 like a missing one. An unscoped probe (nothing of it is
+    // returned) tells the audit log whether it exists above the reviewer's clearance.
+    if (!approval && (await this.store.approvals.byId(principal.tenantId, approvalId))) {
       await this.runtime.labels.decisions.access({
         principal,
         action: 'read',
@@ -259,8 +256,10 @@ export class ResponseRuns {
       });
       throw notFound('approval request', approvalId);
     }
+    if (!approval) throw notFound('approval request', approvalId);
     await this.runs.decide({
       tenantId: principal.tenantId,
+      scope,
       approvalId,
       approve,
       principal: principal.subject,
@@ -271,14 +270,13 @@ export class ResponseRuns {
   }
 
   async listApprovals(principal: Principal, limit: number) {
-    const pending = await this.store.approvals.listPending(principal.tenantId, limit);
     const reviewer = principal.role === 'reviewer' || principal.role === 'admin';
-    const shown: typeof pending = [];
-    for (const a of pending) {
-      if (!reviewer && a.requestedBy !== principal.subject) continue;
-      if (await this.visibleApproval(principal, a)) shown.push(a);
-    }
-    const data = shown.map((a) => ({
+    // Label and requester filters both run inside the query: nothing hidden is read, counted or paged over.
+    const pending = await this.store.approvals.listPending(await this.scope(principal), {
+      limit,
+      ...(reviewer ? {} : { requestedBy: principal.subject }),
+    });
+    const data = pending.map((a) => ({
       id: a.id,
       object: 'approval_request',
       response_id: a.runId,

@@ -1,4 +1,5 @@
 import { EnclaveError, notFound } from '../errors/index.js';
+import type { ReadScope } from '../store/read-scope.js';
 import type { RunRecord } from '../store/repos/run-repo.js';
 import type { Store } from '../store/store.js';
 import type { AuditAppender } from './run-context.js';
@@ -11,6 +12,8 @@ export interface NewRun {
   id: string;
   tenantId: string;
   kind: string;
+  /** The run's label: the request's (or the caller's default); the handler raises it with the turn. */
+  labelId: string;
   /** Everything the handler needs to start from scratch; `principal` names who the run acts for. */
   input: { principal: string } & Record<string, unknown>;
   conversationId?: string | null;
@@ -24,6 +27,7 @@ export async function submitRun(store: Store, run: NewRun): Promise<void> {
       id: run.id,
       tenantId: run.tenantId,
       kind: run.kind,
+      labelId: run.labelId,
       conversationId: run.conversationId ?? null,
       input: run.input,
     });
@@ -59,6 +63,8 @@ export async function cancelRun(store: Store, tenantId: string, runId: string): 
 
 export interface ApprovalDecision {
   tenantId: string;
+  /** The decider's read scope: an approval it cannot read is a 404, decided inside the query. */
+  scope: ReadScope;
   approvalId: string;
   approve: boolean;
   /** Who answers, and with which role: the run's own principal, or a reviewer/admin of the tenant. */
@@ -77,7 +83,7 @@ export async function decideApproval(
   audit: AuditAppender | undefined,
   d: ApprovalDecision,
 ): Promise<void> {
-  const approval = await store.approvals.byId(d.tenantId, d.approvalId);
+  const approval = await store.approvals.get(d.scope, d.approvalId);
   if (!approval) throw notFound('approval request', d.approvalId);
   // A request the safety stack held is a red line: only a reviewer other than the requester may release it.
   if (approval.source === 'safety' && (!reviewerRoles.has(d.role) || approval.requestedBy === d.principal)) {
@@ -92,7 +98,7 @@ export async function decideApproval(
       'Only the requester or a reviewer of this tenant may answer this approval request.',
     );
   }
-  const decided = await store.approvals.decide(d.tenantId, d.approvalId, {
+  const decided = await store.approvals.decide(d.scope, d.approvalId, {
     approve: d.approve,
     by: d.principal,
     role: d.role,

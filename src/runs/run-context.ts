@@ -48,6 +48,13 @@ export interface RunContext {
   readonly run: RunRecord;
   /** Aborted when the run is cancelled or this worker lost the run. */
   readonly signal: AbortSignal;
+  /** The run's current label id (null only on a legacy row the handler has not labelled yet). */
+  readonly labelId: string | null;
+  /**
+   * Sets the run's label; the handler passes one dominating the current label (labels only rise, with the
+   * turn's high-water mark). Steps, events and approvals written from now on carry it; earlier ones keep theirs.
+   */
+  relabel(labelId: string): Promise<void>;
   step<T>(kind: StepKind, name: string, input: unknown, body: (step: StepHandle) => Promise<T>): Promise<T>;
   /** An `approval_wait` step: returns the decision, or parks the run (`requires_action`) until there is one. */
   approval(request: ApprovalRequest): Promise<ApprovalOutcome>;
@@ -71,6 +78,12 @@ export function createRunContext(options: RunContextOptions): RunContext {
   const { store, run, signal } = options;
   let nextIndex = 0;
   let emitted = 0;
+  let labelId = run.labelId;
+  // Content is never written unlabelled: a legacy run must be labelled by its handler before its first step.
+  const currentLabel = (): string => {
+    if (labelId === null) throw new Error(`run ${run.id} has no label yet; its handler must set one first`);
+    return labelId;
+  };
 
   // A safe point: between steps, never inside one. Cancellation is read from the store so a cancel sent to
   // any node reaches the worker on any other node.
@@ -83,6 +96,14 @@ export function createRunContext(options: RunContextOptions): RunContext {
   return {
     run,
     signal,
+    get labelId() {
+      return labelId;
+    },
+    async relabel(next) {
+      if (next === labelId) return;
+      await store.runs.relabel(run.id, next);
+      labelId = next;
+    },
     async step(kind, name, input, body) {
       const index = nextIndex++;
       const recorded = await store.runSteps.get(run.id, index);
@@ -94,6 +115,7 @@ export function createRunContext(options: RunContextOptions): RunContext {
         kind,
         name,
         idempotencyKey: `${run.id}:${index}`,
+        labelId: currentLabel(),
         input,
       });
       if (started.kind !== kind || started.name !== name) {
@@ -129,6 +151,7 @@ export function createRunContext(options: RunContextOptions): RunContext {
         kind: 'approval_wait',
         name: request.toolName,
         idempotencyKey: `${run.id}:${index}`,
+        labelId: currentLabel(),
         input: { ...request },
       });
       const id = `mcpr_${randomUUID().replaceAll('-', '')}`;
@@ -137,6 +160,7 @@ export function createRunContext(options: RunContextOptions): RunContext {
         tenantId: run.tenantId,
         runId: run.id,
         stepIndex: index,
+        labelId: currentLabel(),
         source: request.source,
         serverLabel: request.serverLabel,
         toolName: request.toolName,

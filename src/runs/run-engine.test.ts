@@ -14,11 +14,15 @@ let dir: string;
 let store: Store;
 const services: RunService[] = [];
 let n = 0;
+let labelId: string;
 const id = (p: string) => `${p}_${process.pid}_${++n}`;
+/** What a reviewer of tenant t1 cleared for the runs' label reads. */
+const scope = () => ({ tenantId: 't1', labelIds: [labelId] });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'enclave-runs-'));
   store = await openStore({ dataDir: dir });
+  labelId = await store.labels.ensure('UNCLASSIFIED');
 });
 afterEach(async () => {
   for (const s of services.splice(0)) await s.stop(100);
@@ -51,7 +55,9 @@ const until = async (runId: string, statuses: string[]) => {
 
 const submit = (s: RunService, kind: string) => {
   const runId = id('resp');
-  return s.submit({ id: runId, tenantId: 't1', kind, input: { principal: 'key_owner' } }).then(() => runId);
+  return s
+    .submit({ id: runId, tenantId: 't1', kind, labelId, input: { principal: 'key_owner' } })
+    .then(() => runId);
 };
 
 describe('durable runs', () => {
@@ -94,7 +100,7 @@ describe('durable runs', () => {
     };
     // A dead worker: it claimed the run, finished step 0 and started step 1, then vanished.
     const runId = id('resp');
-    await store.runs.insert({ id: runId, tenantId: 't1', kind: 'three', input: { principal: 'p' } });
+    await store.runs.insert({ id: runId, tenantId: 't1', kind: 'three', labelId, input: { principal: 'p' } });
     await store.jobs.enqueue({ id: runId, kind: 'run', payload: { runId } });
     await store.jobs.claim('ghost-host/1/x', 1000, 200);
     await store.runs.transition(runId, ['queued'], 'in_progress');
@@ -104,6 +110,7 @@ describe('durable runs', () => {
       kind: 'tool_call',
       name: 't0',
       idempotencyKey: `${runId}:0`,
+      labelId,
       input: 0,
     });
     await store.runSteps.finish(runId, 0, { status: 'completed', output: 0 });
@@ -113,6 +120,7 @@ describe('durable runs', () => {
       kind: 'tool_call',
       name: 't1',
       idempotencyKey: `${runId}:1`,
+      labelId,
       input: 1,
     });
     await service({ three: handler });
@@ -158,11 +166,12 @@ describe('durable runs', () => {
     );
     const runId = await submit(s, 'gated');
     await until(runId, ['requires_action']);
-    const [first] = await store.approvals.listPending('t1');
+    const [first] = await store.approvals.listPending(scope());
     expect(first).toMatchObject({ runId, toolName: 'wire_money', requestedBy: 'key_owner' });
     await expect(
       s.decide({
         tenantId: 't1',
+        scope: scope(),
         approvalId: first!.id,
         approve: true,
         principal: 'someone',
@@ -172,6 +181,7 @@ describe('durable runs', () => {
     ).rejects.toMatchObject({ code: 'forbidden' });
     await s.decide({
       tenantId: 't1',
+      scope: scope(),
       approvalId: first!.id,
       approve: true,
       principal: 'rev',
@@ -181,6 +191,7 @@ describe('durable runs', () => {
     await expect(
       s.decide({
         tenantId: 't1',
+        scope: scope(),
         approvalId: first!.id,
         approve: false,
         principal: 'rev',
@@ -188,13 +199,14 @@ describe('durable runs', () => {
         label: 'UNCLASSIFIED',
       }),
     ).rejects.toMatchObject({ code: 'conflict' });
-    for (let i = 0; i < 200 && (await store.approvals.listPending('t1')).length === 0; i++)
+    for (let i = 0; i < 200 && (await store.approvals.listPending(scope())).length === 0; i++)
       await new Promise((r) => setTimeout(r, 10));
-    const [second] = await store.approvals.listPending('t1');
+    const [second] = await store.approvals.listPending(scope());
     expect(second?.toolName).toBe('delete_all');
     await until(runId, ['requires_action']);
     await s.decide({
       tenantId: 't1',
+      scope: scope(),
       approvalId: second!.id,
       approve: false,
       principal: 'key_owner',
@@ -238,12 +250,13 @@ describe('durable runs', () => {
     services.splice(services.indexOf(first), 1);
     await first.stop(100);
     expect((await store.jobs.byId(runId))?.leaseOwner ?? null).toBeNull();
-    const [pending] = (await store.approvals.listPending('t1')).filter((a) => a.runId === runId);
+    const [pending] = (await store.approvals.listPending(scope())).filter((a) => a.runId === runId);
     expect(pending?.toolName).toBe('wire_money');
 
     const second = await service(handlers);
     await second.decide({
       tenantId: 't1',
+      scope: scope(),
       approvalId: pending!.id,
       approve: true,
       principal: 'rev',

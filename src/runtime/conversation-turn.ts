@@ -13,6 +13,8 @@ export interface SerializedTurnOptions {
   /** Lease holder name (who waits for whom shows up in operator tooling). */
   holder?: string | undefined;
   waitMs?: number | undefined;
+  /** The request's `auth.ok` append, still committing (settled with the turn's first audit batch). */
+  authAudit?: Promise<void> | undefined;
 }
 
 /**
@@ -30,13 +32,14 @@ export async function prepareSerialized(
   options: SerializedTurnOptions = {},
 ): Promise<PreparedTurn> {
   const conversationId = request.conversationId;
-  if (conversationId === null) return prepareTurn(deps, principal, request, signal, { id: options.id });
+  const turnOptions = { id: options.id, authAudit: options.authAudit };
+  if (conversationId === null) return prepareTurn(deps, principal, request, signal, turnOptions);
   const holder = options.holder ?? `${principal.subject}/${randomBytes(6).toString('hex')}`;
   const writer = await acquireConversationWriter(deps.store, conversationId, holder, {
     waitMs: options.waitMs ?? CONVERSATION_WAIT_MS,
   });
   try {
-    const turn = await prepareTurn(deps, principal, request, signal, { id: options.id });
+    const turn = await prepareTurn(deps, principal, request, signal, turnOptions);
     turn.writer = writer;
     return turn;
   } catch (error) {

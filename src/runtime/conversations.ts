@@ -7,12 +7,15 @@ import type { Store } from '../store/store.js';
 import { loadItem, newId, toApiItem, type InputItem, type NewItem } from './items.js';
 import type { AccessAction } from './audit-decisions.js';
 import type { LabelAccess } from './label-access.js';
+import type { MemoryRuntime } from './memory-hooks.js';
 import { labelInputs, requestLabel } from './label-gate.js';
 import { persistWrite, requireNoWriteDown } from './persist.js';
 
 export interface ConversationDeps {
   store: Store;
   labels: LabelAccess;
+  /** Long-term memory: deleting an item forgets what memory learned from it (docs/memory.md). */
+  memory?: MemoryRuntime | undefined;
 }
 
 /** A list page in OpenAI's shape. */
@@ -155,6 +158,14 @@ export class Conversations {
       },
       () => notFound('item', itemId),
     );
+    // Memory first (its receipt in the audit log), then the item: a failed forget deletes nothing, and a
+    // turn memory keeps must never outlive its item. `forget` writes no receipt when nothing was learned.
+    await this.deps.memory?.service.forget({
+      by: 'item',
+      tenantId: scope.tenantId,
+      conversationId: id,
+      itemId,
+    });
     if (!(await this.deps.store.items.delete(scope, id, itemId))) throw notFound('item', itemId);
     return this.render(conversation);
   }

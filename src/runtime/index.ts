@@ -71,7 +71,7 @@ export function createRuntime(
     labels,
     router,
     responses: new Responses(deps),
-    conversations: new Conversations({ store, labels }),
+    conversations: new Conversations({ store, labels, memory: options.memory }),
     downgrades: new LabelDowngrades({ store, labels }),
   };
 }

@@ -14,9 +14,15 @@ export class Responses {
   constructor(private readonly deps: RuntimeDeps) {}
 
   /** Every gate and the model's first event; throws 4xx/5xx before anything is streamed. */
-  prepare(principal: Principal, request: CreateResponse, signal?: AbortSignal): Promise<PreparedTurn> {
+  prepare(
+    principal: Principal,
+    request: CreateResponse,
+    signal?: AbortSignal,
+    /** The request's `auth.ok` append, still committing: it joins the turn's first audit batch. */
+    authAudit?: Promise<void>,
+  ): Promise<PreparedTurn> {
     // Under the conversation's single-writer lease (conversation-turn.ts): racing turns serialize.
-    return prepareSerialized(this.deps, principal, request, signal);
+    return prepareSerialized(this.deps, principal, request, signal, { authAudit });
   }
 
   run(turn: PreparedTurn, signal?: AbortSignal) {

@@ -86,12 +86,16 @@ export async function prepareTurn(
   principal: Principal,
   request: CreateResponse,
   signal: AbortSignal | undefined,
-  /** [runs] `id`: the response id a background run was given at submit time. */
-  options: { id?: string | undefined } = {},
+  /**
+   * [runs] `id`: the response id a background run was given at submit time. [audit] `authAudit`: the request's
+   * `auth.ok` append, still committing; it joins the turn's first batch (settled before any model is contacted).
+   */
+  options: { id?: string | undefined; authAudit?: Promise<void> | undefined } = {},
 ): Promise<PreparedTurn> {
   // [audit] entries issued but not yet awaited (pending-audit.ts) share one commit; they are settled before a
   // model is contacted and before a refusal goes out, and the turn's end settles the rest (turn-stream.ts).
   const pending = new PendingAudit();
+  if (options.authAudit) pending.add(options.authAudit);
   return prepareAudited(deps, principal, request, signal, options, pending).catch((error: unknown) =>
     pending.settleThenThrow(error),
   );

@@ -25,6 +25,8 @@ export interface RunTable {
   tenant_id: string;
   /** Which handler executes it (e.g. `response`). */
   kind: string;
+  /** The run's label (migration 0013): the turn's label, raised with its high-water mark; null only on legacy rows. */
+  label_id: string | null;
   /** queued | in_progress | requires_action | completed | failed | incomplete | cancelled */
   status: string;
   conversation_id: string | null;
@@ -52,6 +54,8 @@ export interface RunStepTable {
   idempotency_key: string;
   /** How many times the step was started (more than one only after a crash mid-step). */
   attempts: number;
+  /** The run's label when the step began (migration 0013). */
+  label_id: string | null;
   /** content: JSON. */
   input: string | null;
   /** content: JSON. */
@@ -65,6 +69,8 @@ export interface RunEventTable {
   run_id: string;
   seq: number;
   type: string;
+  /** The run's label when the event was recorded (migration 0013). */
+  label_id: string | null;
   /** content: JSON of the SSE event. */
   data: string;
   created_at: number;
@@ -76,6 +82,8 @@ export interface ApprovalTable {
   run_id: string;
   step_index: number;
   source: string;
+  /** The run's label when the approval was requested (migration 0013). */
+  label_id: string | null;
   server_label: string | null;
   tool_name: string;
   arguments: string;

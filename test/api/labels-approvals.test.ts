@@ -8,8 +8,9 @@ import { auditEntries, classified, statusOf } from './labels-support.js';
 const MODEL = 'openai/mock-1';
 
 /**
- * A run parked on an approval holds a tool call's arguments before any label is stored for them: reviewers and
- * admins see it only when their clearance reads everything its creator could (no read up, as everywhere).
+ * A run parked on an approval holds a tool call's arguments under the run's label (the request's, raised with
+ * the turn's high-water mark; migration 0013): reviewers and admins see and decide it only when their clearance
+ * reads that label — filtered inside the store's query, as for every labelled object.
  */
 describe('approval requests of runs obey mandatory access control', () => {
   let mock: MockOpenAI;
@@ -31,6 +32,7 @@ describe('approval requests of runs obey mandatory access control', () => {
     keys.lowAdmin = await server.key({ clearance: 'UNCLASSIFIED', role: 'admin' });
     keys.gbrReviewer = await server.key({ clearance: 'TOP SECRET//REL TO USA, GBR', role: 'reviewer' });
     keys.reviewer = await server.key({ clearance: 'SECRET', role: 'reviewer' });
+    keys.admin = await server.key({ clearance: 'SECRET', role: 'admin' });
   });
   afterAll(async () => {
     await server.close();
@@ -67,8 +69,8 @@ describe('approval requests of runs obey mandatory access control', () => {
     );
     if (!request) throw new Error('no approval request');
 
-    // Neither a lower reviewer, a lower admin, nor a reader of another nationality sees or decides it.
-    for (const who of ['lowReviewer', 'lowAdmin', 'gbrReviewer']) {
+    // Neither a lower reviewer nor a lower admin sees or decides it.
+    for (const who of ['lowReviewer', 'lowAdmin']) {
       expect((await pendingIds(keys[who])).map((a) => a.id)).not.toContain(request.id);
       expect((await api(keys[who], `/approvals/${request.id}`, { approve: true })).status).toBe(404);
     }
@@ -78,12 +80,63 @@ describe('approval requests of runs obey mandatory access control', () => {
       expect.objectContaining({ type: 'access.deny', rule: 'mac.no_read_up', objectId: request.id }),
     );
 
-    // The owner and a SECRET reviewer do.
+    // The owner and a SECRET reviewer do; so does a TOP SECRET//REL TO USA, GBR reviewer, whose clearance reads
+    // a SECRET label (as it reads the stored SECRET response): the run's own label decides, not its creator's.
+    expect((await pendingIds(keys.gbrReviewer)).map((a) => a.id)).toContain(request.id);
     expect((await pendingIds(keys.owner)).map((a) => a.id)).toContain(request.id);
     const seen = (await pendingIds(keys.reviewer)).find((a) => a.id === request.id);
     expect(seen?.arguments).toContain('35');
     expect((await api(keys.reviewer, `/approvals/${request.id}`, { approve: true })).status).toBeLessThan(
       300,
     );
+    // Let the resumed run finish its next model round before another test queues a reply.
+    for (
+      let r = await owner.responses.retrieve(parked.id);
+      r.status !== 'completed' && r.status !== 'failed';
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      r = await owner.responses.retrieve(parked.id);
+    }
+  });
+
+  it('raises a run to its conversation’s high-water mark: a lower reader can neither see its approval nor resume its stream', async () => {
+    const owner = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: keys.owner, maxRetries: 0 });
+    const conv = await owner.conversations.create(
+      { items: [{ type: 'message', role: 'user', content: 'secret context' }] },
+      classified('SECRET'),
+    );
+    mock.queue({
+      kind: 'tool_calls',
+      calls: [{ id: 'c2', name: 'mcp_calc_add', arguments: '{"a":1,"b":2}' }],
+    });
+    // The request itself is UNCLASSIFIED; the SECRET history it loads raises the run (and its approval).
+    const parked = await owner.responses.create(
+      {
+        model: MODEL,
+        input: 'add',
+        conversation: conv.id,
+        tools: [{ type: 'mcp', server_label: 'calc', require_approval: 'always' }],
+      },
+      classified('UNCLASSIFIED'),
+    );
+    expect(parked.status as string).toBe('requires_action');
+    const request = (parked.output as unknown as { type: string; id: string }[]).find(
+      (o) => o.type === 'mcp_approval_request',
+    );
+    if (!request) throw new Error('no approval request');
+    const stream = (key: string | undefined) =>
+      api(key, `/responses/${parked.id}?stream=true&starting_after=-1`);
+
+    for (const who of ['lowReviewer', 'lowAdmin']) {
+      expect((await pendingIds(keys[who])).map((a) => a.id)).not.toContain(request.id);
+      expect((await api(keys[who], `/approvals/${request.id}`, { approve: true })).status).toBe(404);
+    }
+    // An admin may read other principals' runs, but not above its clearance: no stream, no response.
+    expect((await stream(keys.lowAdmin)).status).toBe(404);
+    expect((await api(keys.lowAdmin, `/responses/${parked.id}`)).status).toBe(404);
+    const resumed = await stream(keys.admin);
+    expect(resumed.status).toBe(200);
+    expect(await resumed.text()).toContain('response.created');
+    expect((await pendingIds(keys.reviewer)).map((a) => a.id)).toContain(request.id);
   });
 });

@@ -31,12 +31,6 @@ const unlabelled: Record<string, string> = {
   memory_jobs: 'work queue entries pointing to labelled sources',
   conversation_leases: 'locks on a labelled conversation',
   jobs: 'work queue entries pointing to labelled responses',
-  // UNFINISHED: durable run rows hold request content but take their label from the response they run
-  // (runs.response_id); they carry no label column of their own yet (src/runs is not labels-owned).
-  runs: 'labelled through its response',
-  run_steps: 'labelled through its run',
-  run_events: 'labelled through its run',
-  approvals: 'labelled through its run',
   migrations: 'schema bookkeeping',
   kysely_migration: 'schema bookkeeping',
   kysely_migration_lock: 'schema bookkeeping',
@@ -192,6 +186,10 @@ for (const engine of engines) {
           'label_downgrades',
           'safety_reviews',
           'api_keys',
+          // The background response's run, its steps and recorded stream events (migration 0013).
+          'runs',
+          'run_steps',
+          'run_events',
         ]),
       );
       expect(checked.some((t) => t.startsWith('memory_'))).toBe(true);

@@ -97,6 +97,27 @@ describe('audit entries a turn commits together', () => {
     expect(mock.chatRequests().length).toBe(sent);
   });
 
+  it("does not contact the model when the request's auth entry cannot be recorded (non-stream and stream)", async () => {
+    const first = await client.responses.create({ model: MODEL, input: 'chain root' });
+    const sent = mock.chatRequests().length;
+    const authOk = (e: AuditEntry) => e.type === 'auth.ok';
+    for (const stream of [false, true]) {
+      const failed = await refusing(authOk, () =>
+        client.responses
+          .create({ model: MODEL, input: 'unaudited caller', previous_response_id: first.id, stream })
+          .catch((e: unknown) => e),
+      );
+      expect(failed).toMatchObject({ status: 503, error: { code: 'audit_unavailable' } });
+    }
+    // A route that does not join the auth entry to a turn waits for it up front, as before.
+    const read = await refusing(authOk, () => client.responses.retrieve(first.id).catch((e: unknown) => e));
+    expect(read).toMatchObject({ status: 503, error: { code: 'audit_unavailable' } });
+    expect(mock.chatRequests().length).toBe(sent);
+    // The same caller goes through once the log commits again.
+    const after = await client.responses.create({ model: MODEL, input: 'audited again' });
+    expect(after.status).toBe('completed');
+  });
+
   it('stores nothing of a turn whose output verdict cannot be recorded (non-stream and stream)', async () => {
     const conversation = await client.conversations.create({});
     const outputVerdict = (e: AuditEntry) => e.type === 'safety.verdict' && detail(e).surface === 'output';

@@ -39,9 +39,10 @@ for (const engine of engines) {
     });
 
     const submitBatch = async () => {
+      const labelId = await store.labels.ensure('UNCLASSIFIED');
       const ids = Array.from({ length: RUNS }, (_, n) => ({ id: uniqueId('resp'), n }));
       for (const { id, n } of ids)
-        await submitRun(store, { id, tenantId: 't', kind: 'agent', input: { principal: 'p', n } });
+        await submitRun(store, { id, tenantId: 't', kind: 'agent', labelId, input: { principal: 'p', n } });
       return ids;
     };
     const allFinal = async (ids: { id: string }[], timeoutMs = 90_000) => {

@@ -237,6 +237,38 @@ function memoryContract(store: () => Store): void {
       });
     });
 
+    it('forgets an episode by record with its turn, and re-indexes the neighbours that held its words', async () => {
+      const { memory, owner, reader, unclass, tenantId } = await setup(store());
+      await memory.importTurns(
+        owner,
+        'c1',
+        [
+          turn('a', 'What did you do on the weekend?'),
+          turn('b', 'We flew quetzalcoatl kites. I love green tea.'),
+          turn('c', 'That sounds lovely.'),
+        ],
+        unclass,
+      );
+      await memory.drainJobs();
+      const kites = () =>
+        memory.recall(reader([unclass]), 'quetzalcoatl kites', { k: 10, kinds: ['episode'] });
+      // The middle turn's words are in its own episode and, as neighbour context, in both others.
+      expect((await kites()).map((h) => h.record.sourceIds[0]).sort()).toEqual(['a', 'b', 'c']);
+      const episode = (await kites()).find((h) => h.record.sourceIds[0] === 'b');
+      const before = await store().memory.lifecycle.rowCounts(tenantId);
+      const receipt = await memory.forget({ by: 'record', tenantId, id: episode?.record.id ?? '' });
+      expect(receipt.sources).toBe(1);
+      const after = await store().memory.lifecycle.rowCounts(tenantId);
+      expect(after.memory_sources).toBe((before.memory_sources ?? 0) - 1);
+      // The episode and the preference only turn b stated are gone; no episode holds its words any more.
+      expect(after.memory_records).toBeLessThanOrEqual((before.memory_records ?? 0) - 2);
+      expect(await kites()).toEqual([]);
+      expect(await memory.recall(reader([unclass]), 'green tea', { k: 10 })).toEqual([]);
+      // The neighbours are still found by their own words.
+      const weekend = await memory.recall(reader([unclass]), 'weekend', { k: 10, kinds: ['episode'] });
+      expect(weekend.map((h) => h.record.sourceIds[0]).sort()).toEqual(['a', 'c']);
+    });
+
     it('applies a tenant retention (max age)', async () => {
       const { memory, owner, unclass, tenantId } = await setup(store());
       await memory.importTurns(

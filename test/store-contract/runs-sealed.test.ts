@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { createEncryption, isSealed, sealContent } from '../../src/crypto/index.js';
+import { createContentCipher } from '../../src/crypto/content-cipher.js';
 import { LocalKeyProvider, defaultKekPath } from '../../src/crypto/local-key-provider.js';
+import { RUN_LABEL, runScope } from '../../src/crypto/sealed-run-repo.js';
 import type { Store } from '../../src/store/store.js';
 import { MemoryAudit } from '../support/crypto-fixture.js';
 import { describeStore, uniqueId } from '../support/stores.js';
@@ -22,11 +24,13 @@ function sealing(plain: Store) {
 async function writeRun(sealed: Store, secret: string) {
   const id = uniqueId('resp');
   const tenantId = uniqueId('t');
+  const labelId = await sealed.labels.ensure('CONFIDENTIAL');
   await sealed.transaction(async (tx) => {
     await tx.runs.insert({
       id,
       tenantId,
       kind: 'response',
+      labelId,
       input: { principal: 'p1', text: `${secret}-input` },
     });
   });
@@ -36,6 +40,7 @@ async function writeRun(sealed: Store, secret: string) {
     kind: 'tool_call',
     name: 'mcp:calc.add',
     idempotencyKey: `${id}:0`,
+    labelId,
     input: { args: `${secret}-args` },
   });
   await sealed.runSteps.finish(id, 0, { status: 'completed', output: { out: `${secret}-output` } });
@@ -46,6 +51,7 @@ async function writeRun(sealed: Store, secret: string) {
     tenantId,
     runId: id,
     stepIndex: 1,
+    labelId,
     source: 'mcp',
     serverLabel: 'calc',
     toolName: 'add',
@@ -54,7 +60,7 @@ async function writeRun(sealed: Store, secret: string) {
     requestedBy: 'p1',
     createdAt: 1,
   });
-  await sealed.approvals.decide(tenantId, approval.id, {
+  await sealed.approvals.decide({ tenantId, labelIds: [labelId] }, approval.id, {
     approve: true,
     by: 'r1',
     role: 'reviewer',
@@ -64,7 +70,7 @@ async function writeRun(sealed: Store, secret: string) {
     error: { message: `${secret}-error` },
     completed: true,
   });
-  return { id, tenantId, approvalId: approval.id };
+  return { id, tenantId, labelId, approvalId: approval.id };
 }
 
 describeStore('store contract: durable runs through the sealing store', (store, engine) => {
@@ -147,5 +153,53 @@ describeStore('store contract: durable runs through the sealing store', (store, 
     expect(await store().runs.events(id, -1)).toEqual([]);
     expect(await store().approvals.forStep(id, 1)).toBeUndefined();
     expect(await store().dataKeys.listScope(tenantId, `response:${id}`)).toEqual([]);
+  });
+
+  it('binds the run label: a relabel re-seals, and a label lowered in the database no longer opens', async () => {
+    const { sealed } = sealing(store());
+    const secret = uniqueId('S');
+    const { id, tenantId, labelId } = await writeRun(sealed, secret);
+    const higher = await sealed.labels.ensure('SECRET');
+    const before = await store().runs.byId(id);
+    expect(await sealed.runs.relabel(id, higher)).toBe(true);
+    const after = await store().runs.byId(id);
+    expect(after?.labelId).toBe(higher);
+    expect(after?.input).not.toEqual(before?.input);
+    const scope = { tenantId, labelIds: [labelId, higher] };
+    expect((await sealed.runs.get(scope, id))?.input).toEqual({ principal: 'p1', text: `${secret}-input` });
+    expect((await sealed.runs.get(scope, id))?.error).toEqual({ message: `${secret}-error` });
+    // Events recorded before the relabel keep their label and still open; new ones carry the raised label.
+    await sealed.runs.appendEvent(id, 'response.completed', { done: secret });
+    const events = await sealed.runs.visibleEvents(scope, id, -1);
+    expect(events.map((e) => e.labelId)).toEqual([labelId, labelId, higher]);
+    expect(events[2]?.data).toEqual({ done: secret });
+    // Tampering: the label column lowered without the content being re-sealed.
+    await store().runs.relabel(id, labelId);
+    await expect(sealed.runs.byId(id)).rejects.toMatchObject({ code: 'decrypt_failed' });
+  });
+
+  it('opens a row sealed before runs had labels (backfilled label) and re-seals it when relabelled', async () => {
+    const { sealed, encryption } = sealing(store());
+    const cipher = createContentCipher(encryption.keys);
+    const id = uniqueId('resp');
+    const tenantId = uniqueId('t');
+    const labelId = await store().labels.ensure('CONFIDENTIAL');
+    const legacy = await cipher.seal(
+      {
+        tenant: tenantId,
+        objectId: id,
+        kind: 'run.input',
+        label: RUN_LABEL,
+        scope: runScope({ id, kind: 'response' }),
+      },
+      JSON.stringify({ legacy: true }),
+    );
+    // As migration 0013 leaves it: content sealed under the old fixed slot, label_id backfilled.
+    await store().runs.insert({ id, tenantId, kind: 'response', labelId, input: legacy });
+    expect((await sealed.runs.byId(id))?.input).toEqual({ legacy: true });
+    const higher = await sealed.labels.ensure('SECRET');
+    expect(await sealed.runs.relabel(id, higher)).toBe(true);
+    expect((await store().runs.byId(id))?.input).not.toBe(legacy);
+    expect((await sealed.runs.byId(id))?.input).toEqual({ legacy: true });
   });
 });

@@ -73,9 +73,13 @@ describeStore('store contract: job queue', (store) => {
 });
 
 describeStore('store contract: runs, steps, events, approvals', (store) => {
+  let labelId: string;
+  beforeAll(async () => {
+    labelId = await store().labels.ensure('UNCLASSIFIED');
+  });
   const newRun = async () => {
     const id = uniqueId('resp');
-    await store().runs.insert({ id, tenantId: uniqueId('t'), kind: 'test', input: { q: 1 } });
+    await store().runs.insert({ id, tenantId: uniqueId('t'), kind: 'test', labelId, input: { q: 1 } });
     return id;
   };
 
@@ -114,6 +118,7 @@ describeStore('store contract: runs, steps, events, approvals', (store) => {
       kind: 'tool_call' as const,
       name: 'add',
       idempotencyKey: `${id}:0`,
+      labelId,
       input: 1,
     };
     expect(await store().runSteps.begin(step)).toMatchObject({ status: 'started', attempts: 1 });
@@ -138,6 +143,7 @@ describeStore('store contract: runs, steps, events, approvals', (store) => {
       tenantId,
       runId,
       stepIndex: 3,
+      labelId,
       source: 'mcp' as const,
       serverLabel: 'calc',
       toolName: 'add',
@@ -149,15 +155,20 @@ describeStore('store contract: runs, steps, events, approvals', (store) => {
     const first = await store().approvals.request(request);
     const again = await store().approvals.request({ ...request, id: uniqueId('apr') });
     expect(again.id).toBe(first.id);
-    expect(await store().approvals.listPending(tenantId)).toHaveLength(1);
+    const scope = { tenantId, labelIds: [labelId] };
+    expect(await store().approvals.listPending(scope)).toHaveLength(1);
     expect(
-      await store().approvals.decide('other-tenant', first.id, { approve: true, by: 'x', role: 'reviewer' }),
+      await store().approvals.decide({ ...scope, tenantId: 'other-tenant' }, first.id, {
+        approve: true,
+        by: 'x',
+        role: 'reviewer',
+      }),
     ).toBe(false);
     expect(
-      await store().approvals.decide(tenantId, first.id, { approve: false, by: 'rev', role: 'reviewer' }),
+      await store().approvals.decide(scope, first.id, { approve: false, by: 'rev', role: 'reviewer' }),
     ).toBe(true);
     expect(
-      await store().approvals.decide(tenantId, first.id, { approve: true, by: 'rev2', role: 'reviewer' }),
+      await store().approvals.decide(scope, first.id, { approve: true, by: 'rev2', role: 'reviewer' }),
     ).toBe(false);
     expect(await store().approvals.forStep(runId, 3)).toMatchObject({ status: 'rejected', decidedBy: 'rev' });
   });

@@ -60,7 +60,7 @@ export async function createAsRun(ctx: CreateContext, signal: AbortSignal): Prom
     // The answer continues the parked response (same id), wherever it runs; a stream resumes after what
     // the client already saw.
     id = await runs.answer(principal, answers);
-    after = await runs.lastEvent(id);
+    after = await runs.lastEvent(principal, id);
   } else {
     const created = toCreateResponse(body, labelHeader(ctx.request.headers));
     id = await runs.submit(principal, created, {

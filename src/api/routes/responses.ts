@@ -102,16 +102,23 @@ export const createResponseRoute = defineRoute({
   tag: 'responses',
   auth: anyRole,
   body: createResponseBody,
-  handle: async ({ body, principal, services, request, reply }) => {
+  // [audit] the auth entry commits with the turn's first batch (one durable commit less per request).
+  joinsAuthAudit: true,
+  handle: async ({ body, principal, services, request, reply, authAudit }) => {
     const signal = disconnectSignal(reply);
     const responses = services.runtime.responses;
     // [memory tool] with memory on, a stored turn runs as a run: the model may call the memory tool there.
-    if (runsCreateRequest(body) || runsForMemoryTool(services.runtime.deps.memory, principal, body))
+    if (runsCreateRequest(body) || runsForMemoryTool(services.runtime.deps.memory, principal, body)) {
+      await authAudit;
       return createAsRun({ body, principal, services, request, reply }, signal);
+    }
     const created = toCreateResponse(body, labelHeader(request.headers));
     const turn = await responses
-      .prepare(principal, structuredClone(created), signal)
-      .catch((error: unknown) => heldAsRun(services, principal, body, created, error));
+      .prepare(principal, structuredClone(created), signal, authAudit)
+      .catch(async (error: unknown) => {
+        await authAudit; // settled by the turn already; a held request is stored only once it is durable
+        return heldAsRun(services, principal, body, created, error);
+      });
     const events = responses.run(turn, signal);
     if (!body.stream) {
       let step = await events.next();

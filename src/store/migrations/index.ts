@@ -11,6 +11,7 @@ import { memorySearch } from './0009-memory-search.js';
 import { labelDowngrades } from './0010-label-downgrades.js';
 import { apiKeyDefaultLabel } from './0012-api-key-default-label.js';
 import { memorySealed } from './0011-memory-sealed.js';
+import { runLabels } from './0013-run-labels.js';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const migrations: readonly Migration[] = [
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   labelDowngrades,
   memorySealed,
   apiKeyDefaultLabel,
+  runLabels,
 ];

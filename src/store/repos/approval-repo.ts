@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { guarded } from '../db-errors.js';
+import { scopeLabelIds, type ReadScope } from '../read-scope.js';
 import type { ApprovalTable } from '../run-schema.js';
 import type { Database } from '../schema.js';
 
@@ -10,6 +11,8 @@ export interface ApprovalRecord {
   tenantId: string;
   runId: string;
   stepIndex: number;
+  /** The run's label when the approval was requested (null only on a legacy row no reader sees). */
+  labelId: string | null;
   /** Who demanded the approval: an MCP server's require_approval, a policy, or the safety stack. */
   source: 'mcp' | 'policy' | 'safety';
   serverLabel: string | null;
@@ -25,17 +28,26 @@ export interface ApprovalRecord {
   decidedAt: number | null;
 }
 
-/** Human approvals of tool calls. A decision is taken once: the first answer wins, later ones change nothing. */
+/**
+ * Human approvals of tool calls. A decision is taken once: the first answer wins, later ones change nothing.
+ * `byId`/`forStep` are the engine's reads; a principal's reads and decisions take a ReadScope: an approval is
+ * visible when its own label and its run's current label are both in the scope (checked inside the query).
+ */
 export interface ApprovalRepo {
   /** Inserts the request unless the run's step already has one; returns the stored request either way. */
   request(
-    record: Omit<ApprovalRecord, 'status' | 'decidedBy' | 'decidedRole' | 'decisionReason' | 'decidedAt'>,
+    record: Omit<ApprovalRecord, 'status' | 'decidedBy' | 'decidedRole' | 'decisionReason' | 'decidedAt'> & {
+      labelId: string;
+    },
   ): Promise<ApprovalRecord>;
   byId(tenantId: string, id: string): Promise<ApprovalRecord | undefined>;
+  /** The approval when `scope` may read it; undefined (a 404 to the caller) otherwise. */
+  get(scope: ReadScope, id: string): Promise<ApprovalRecord | undefined>;
   forStep(runId: string, stepIndex: number): Promise<ApprovalRecord | undefined>;
-  listPending(tenantId: string, limit?: number): Promise<ApprovalRecord[]>;
+  /** Pending approvals visible to `scope`, oldest first; `requestedBy` keeps only that requester's. */
+  listPending(scope: ReadScope, page?: { limit?: number; requestedBy?: string }): Promise<ApprovalRecord[]>;
   decide(
-    tenantId: string,
+    scope: ReadScope,
     id: string,
     decision: { approve: boolean; by: string; role: string; reason?: string | null },
     now?: number,
@@ -49,6 +61,7 @@ const toRecord = (row: Selectable<ApprovalTable>): ApprovalRecord => ({
   tenantId: row.tenant_id,
   runId: row.run_id,
   stepIndex: Number(row.step_index),
+  labelId: row.label_id,
   source: row.source as ApprovalRecord['source'],
   serverLabel: row.server_label,
   toolName: row.tool_name,
@@ -73,6 +86,17 @@ export function approvalRepo(db: Kysely<Database>): ApprovalRepo {
       .executeTakeFirst();
     return row && toRecord(row);
   };
+  // Both the approval's label and its run's current one: a run raised above the reader hides its approvals too.
+  const visible = (scope: ReadScope) => {
+    const ids = scopeLabelIds(scope);
+    return db
+      .selectFrom('approvals')
+      .innerJoin('runs', 'runs.id', 'approvals.run_id')
+      .selectAll('approvals')
+      .where('approvals.tenant_id', '=', scope.tenantId)
+      .where('approvals.label_id', 'in', ids)
+      .where('runs.label_id', 'in', ids);
+  };
   return {
     async request(r) {
       await guarded('approval', () =>
@@ -83,6 +107,7 @@ export function approvalRepo(db: Kysely<Database>): ApprovalRepo {
             tenant_id: r.tenantId,
             run_id: r.runId,
             step_index: r.stepIndex,
+            label_id: r.labelId,
             source: r.source,
             server_label: r.serverLabel,
             tool_name: r.toolName,
@@ -112,19 +137,23 @@ export function approvalRepo(db: Kysely<Database>): ApprovalRepo {
         .executeTakeFirst();
       return row && toRecord(row);
     },
+    async get(scope, id) {
+      const row = await visible(scope).where('approvals.id', '=', id).executeTakeFirst();
+      return row && toRecord(row);
+    },
     forStep,
-    async listPending(tenantId, limit = 100) {
-      const rows = await db
-        .selectFrom('approvals')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('status', '=', 'pending')
-        .orderBy('created_at')
-        .limit(limit)
+    async listPending(scope, page = {}) {
+      let q = visible(scope).where('approvals.status', '=', 'pending');
+      if (page.requestedBy !== undefined) q = q.where('approvals.requested_by', '=', page.requestedBy);
+      const rows = await q
+        .orderBy('approvals.created_at')
+        .orderBy('approvals.id')
+        .limit(page.limit ?? 100)
         .execute();
       return rows.map(toRecord);
     },
-    async decide(tenantId, id, d, now = Date.now()) {
+    async decide(scope, id, d, now = Date.now()) {
+      const ids = scopeLabelIds(scope);
       const r = await db
         .updateTable('approvals')
         .set({
@@ -134,9 +163,13 @@ export function approvalRepo(db: Kysely<Database>): ApprovalRepo {
           decision_reason: d.reason ?? null,
           decided_at: now,
         })
-        .where('tenant_id', '=', tenantId)
+        .where('tenant_id', '=', scope.tenantId)
+        .where('label_id', 'in', ids)
         .where('id', '=', id)
         .where('status', '=', 'pending')
+        .where('run_id', 'in', (eb) =>
+          eb.selectFrom('runs').select('runs.id').where('runs.label_id', 'in', ids),
+        )
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },

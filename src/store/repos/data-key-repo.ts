@@ -67,7 +67,7 @@ export function dataKeyRepo(db: Kysely<Database>): DataKeyRepo {
   };
   return {
     async insertOrGet(r) {
-      await guarded('data key', () =>
+      const [inserted] = await guarded('data key', () =>
         db
           .insertInto('data_keys')
           .values({
@@ -84,6 +84,8 @@ export function dataKeyRepo(db: Kysely<Database>): DataKeyRepo {
           .onConflict((oc) => oc.columns(['tenant_id', 'scope', 'generation']).doNothing())
           .execute(),
       );
+      // Written as given: no read back (one query less per new key). Only a lost race reads the winner's row.
+      if ((inserted?.numInsertedOrUpdatedRows ?? 0n) > 0n) return { ...r };
       const stored = await forGeneration(r.tenantId, r.scope, r.generation);
       if (!stored) throw new Error(`data key ${r.id} vanished right after insert`);
       return stored;

@@ -12,11 +12,21 @@ export type ForgetTarget =
   | { by: 'record'; tenantId: string; id: string }
   | { by: 'user'; tenantId: string; userId: string }
   | { by: 'agent'; tenantId: string; agentId: string }
-  | { by: 'conversation'; tenantId: string; conversationId: string };
+  | { by: 'conversation'; tenantId: string; conversationId: string }
+  /** One conversation item (`DELETE /v1/conversations/{id}/items/{item_id}`): the turn it was for memory. */
+  | { by: 'item'; tenantId: string; conversationId: string; itemId: string };
+
+/** Surviving turns next to forgotten ones: their episodes hold the forgotten words as neighbour context. */
+export interface NeighbourTurns {
+  owner: { tenantId: string; userId: string; agentId: string };
+  conversationId: string;
+  turnIds: string[];
+}
 
 /**
  * Forgetting and retention. A deleted turn takes every record derived from it (facts, summaries) with
  * it; terms, provenance links and vectors are deleted explicitly (and by FK cascade as a second line).
+ * (About 400 lines: every forget target shares the same cascade helpers, so they stay in one closure.)
  */
 export function lifecycleQueries(db: Kysely<Database>) {
   async function derivedFrom(tenantId: string, sourceKeys: readonly string[]): Promise<string[]> {
@@ -96,7 +106,136 @@ export function lifecycleQueries(db: Kysely<Database>) {
     return { records, sources, quarantined: 0 };
   }
 
+  /** The memory turns stored as one conversation item (one per owner that learned from it). */
+  const itemTurns = (target: Extract<ForgetTarget, { by: 'item' }>) =>
+    db
+      .selectFrom('memory_sources')
+      .select(['id', 'turn_id', 'user_id', 'agent_id', 'conversation_id', 'session', 'seq'])
+      .where('tenant_id', '=', target.tenantId)
+      .where('conversation_id', '=', target.conversationId)
+      .where('item_id', '=', target.itemId)
+      .execute();
+
+  /** The turns an episode record is (its provenance), for the neighbours of a forgotten episode. */
+  async function episodeTurns(tenantId: string, id: string) {
+    const rec = await db
+      .selectFrom('memory_records')
+      .select('kind')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (rec?.kind !== 'episode') return [];
+    return db
+      .selectFrom('memory_sources as s')
+      .innerJoin('memory_record_sources as l', 'l.source_id', 's.id')
+      .select(['s.id', 's.turn_id', 's.user_id', 's.agent_id', 's.conversation_id', 's.session', 's.seq'])
+      .where('l.record_id', '=', id)
+      .execute();
+  }
+
+  /**
+   * Forgets single turns (not their whole conversation): each turn's episode and every record derived only
+   * from forgotten turns go, and so do summaries citing them (a summary's text restates its turns). A
+   * record another surviving turn also established (a merged duplicate: same fact or same text) stays,
+   * with the forgotten turns taken out of its provenance; its content is what the surviving turn says too.
+   * Quarantined writes citing the turns go.
+   */
+  async function forgetTurns(
+    tenantId: string,
+    turns: readonly { id: string; turn_id: string; user_id: string; agent_id: string }[],
+  ): Promise<ForgetReceipt> {
+    if (turns.length === 0) return { records: 0, sources: 0, quarantined: 0 };
+    const keys = new Set(turns.map((t) => t.id));
+    const flagged = await quarantinedFrom(tenantId, turns);
+    const derived = await derivedFrom(tenantId, [...keys]);
+    const links = derived.length
+      ? await db
+          .selectFrom('memory_record_sources as l')
+          .innerJoin('memory_records as r', 'r.id', 'l.record_id')
+          .innerJoin('memory_sources as s', 's.id', 'l.source_id')
+          .select(['l.record_id', 'l.source_id', 'r.kind', 'r.source_ids', 's.turn_id'])
+          .where('l.record_id', 'in', derived)
+          .execute()
+      : [];
+    const remove: string[] = [];
+    const keep = new Map<string, { sourceIds: string; surviving: Set<string> }>();
+    for (const id of derived) {
+      const own = links.filter((l) => l.record_id === id);
+      const surviving = own.filter((l) => !keys.has(l.source_id));
+      if (surviving.length === 0 || own[0]?.kind === 'summary' || own[0]?.kind === 'episode') remove.push(id);
+      else
+        keep.set(id, {
+          sourceIds: own[0]?.source_ids ?? '[]',
+          surviving: new Set(surviving.map((l) => l.turn_id)),
+        });
+    }
+    for (const [id, k] of keep) {
+      await db
+        .deleteFrom('memory_record_sources')
+        .where('record_id', '=', id)
+        .where('source_id', 'in', [...keys])
+        .execute();
+      const ids = (JSON.parse(k.sourceIds) as string[]).filter((t) => k.surviving.has(t));
+      await db
+        .updateTable('memory_records')
+        .set({ source_ids: JSON.stringify(ids) })
+        .where('id', '=', id)
+        .execute();
+    }
+    const records = await deleteRecords(remove);
+    const sources = await deleteSources(tenantId, [...keys]);
+    let quarantined = 0;
+    for (const chunk of chunks(flagged)) {
+      const q = await db
+        .deleteFrom('memory_quarantine')
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', chunk)
+        .executeTakeFirst();
+      quarantined += Number(q.numDeletedRows);
+    }
+    return { records, sources, quarantined };
+  }
+
   return {
+    /**
+     * The surviving turns right before and after the turns `target` forgets (an item, or an episode by
+     * record), per owner and conversation: their episodes were indexed with the forgotten words at
+     * neighbour weight, so the caller re-indexes them after the forget (src/memory has the analyzer).
+     */
+    async neighbourTurns(target: ForgetTarget): Promise<NeighbourTurns[]> {
+      const gone =
+        target.by === 'item'
+          ? await itemTurns(target)
+          : target.by === 'record'
+            ? await episodeTurns(target.tenantId, target.id)
+            : [];
+      const keys = gone.map((g) => g.id);
+      const out = new Map<string, NeighbourTurns>();
+      for (const g of gone) {
+        const session = db
+          .selectFrom('memory_sources')
+          .select('turn_id')
+          .where('tenant_id', '=', target.tenantId)
+          .where('user_id', '=', g.user_id)
+          .where('agent_id', '=', g.agent_id)
+          .where('conversation_id', '=', g.conversation_id)
+          .where('session', '=', g.session)
+          .where('id', 'not in', keys);
+        const before = await session.where('seq', '<', g.seq).orderBy('seq', 'desc').limit(1).execute();
+        const after = await session.where('seq', '>', g.seq).orderBy('seq').limit(1).execute();
+        const group = `${g.user_id}\u0000${g.agent_id}\u0000${g.conversation_id}`;
+        const entry = out.get(group) ?? {
+          owner: { tenantId: target.tenantId, userId: g.user_id, agentId: g.agent_id },
+          conversationId: g.conversation_id,
+          turnIds: [],
+        };
+        for (const n of [...before, ...after])
+          if (!entry.turnIds.includes(n.turn_id)) entry.turnIds.push(n.turn_id);
+        out.set(group, entry);
+      }
+      return [...out.values()].filter((e) => e.turnIds.length > 0);
+    },
+
     async forget(target: ForgetTarget): Promise<ForgetReceipt> {
       const { tenantId } = target;
       const sources = db.selectFrom('memory_sources').select('id').where('tenant_id', '=', tenantId);
@@ -110,8 +249,13 @@ export function lifecycleQueries(db: Kysely<Database>) {
           .where('record_id', '=', target.id)
           .execute();
         const keys = links.map((l) => l.source_id);
-        // An episode is the turn itself: forgetting it forgets the turn and all that was derived from it.
-        if (rec.kind === 'episode') return cascade(tenantId, keys, [target.id]);
+        // An episode is the turn itself: forgetting it forgets the turn as deleting its item does.
+        if (rec.kind === 'episode') {
+          const receipt = await forgetTurns(tenantId, await episodeTurns(tenantId, target.id));
+          // A released episode whose turns were already gone has no provenance left to cascade from.
+          receipt.records += await deleteRecords([target.id]);
+          return receipt;
+        }
         // Summaries that drew on the same turns would still carry the forgotten content.
         const summaries = (await derivedFrom(tenantId, keys)).filter((id) => id !== target.id);
         const rows = summaries.length
@@ -123,6 +267,7 @@ export function lifecycleQueries(db: Kysely<Database>) {
           quarantined: 0,
         };
       }
+      if (target.by === 'item') return forgetTurns(tenantId, await itemTurns(target));
       const column =
         target.by === 'user' ? 'user_id' : target.by === 'agent' ? 'agent_id' : 'conversation_id';
       const value =

@@ -329,7 +329,10 @@ export function recordQueries(db: Kysely<Database>) {
      * database. Collection statistics (N, avgdl, df) are taken over what the reader may see, so a
      * hidden record cannot even shift a visible record's score. The reader filters are columns of
      * `memory_terms` itself (0009-memory-search): each query term is one range of a covering index and
-     * no record row is touched until the top hits are read.
+     * no record row is touched until the top hits are read. df, idf and the scores are one statement
+     * (the term weights a derived table joined back to the postings): on PostgreSQL each statement is a
+     * network round trip, and a separate df query doubled them (docs/benchmarks.md, "Memory"). Not a CTE
+     * of the postings read twice: materialising them cost more than the round trip at 100k records.
      */
     async searchBm25(
       reader: MemoryReader,
@@ -340,34 +343,25 @@ export function recordQueries(db: Kysely<Database>) {
       if (terms.length === 0) return [];
       const { n, avgdl } = await collectionStats(reader, options);
       if (n === 0) return [];
-      const dfRows = await postings(reader, options, terms)
-        .select(['t.term', (eb) => eb.fn.countAll<number>().as('df')])
-        .groupBy('t.term')
-        .execute();
-      const weights = dfRows.map((row) => {
-        const df = Number(row.df);
-        const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-        return { term: row.term, w: idf * (query.get(row.term) ?? 0) * (BM25.k1 + 1) };
-      });
-      if (weights.length === 0) return [];
-      const termWeight = sql.join(
-        weights.map((x) => sql`when ${x.term} then cast(${x.w} as double precision)`),
+      const dbl = (x: number) => sql`cast(${x} as double precision)`;
+      const df = sql`cast(count(*) as double precision)`;
+      const queryTf = sql.join(
+        [...query].map(([term, tf]) => sql`when ${term} then ${dbl(tf)}`),
         sql` `,
       );
-      const norm = sql`cast(${BM25.k1 * (1 - BM25.b)} as double precision) + cast(${
-        (BM25.k1 * BM25.b) / avgdl
-      } as double precision) * t.doc_len`;
-      const rows = await postings(
-        reader,
-        options,
-        weights.map((x) => x.term),
-      )
+      // Per query term: idf × query tf × (k1 + 1), from the term's df over what the reader sees.
+      const weights = postings(reader, options, terms)
         .select([
-          't.record_id as id',
-          sql<number>`sum((case t.term ${termWeight} else 0 end) * t.weight / (t.weight + ${norm}))`.as(
-            'score',
-          ),
+          't.term',
+          sql<number>`ln(1 + (${dbl(n)} - ${df} + 0.5) / (${df} + 0.5)) * (case t.term ${queryTf} else 0 end) * ${dbl(
+            BM25.k1 + 1,
+          )}`.as('w'),
         ])
+        .groupBy('t.term');
+      const norm = sql`${dbl(BM25.k1 * (1 - BM25.b))} + ${dbl((BM25.k1 * BM25.b) / avgdl)} * t.doc_len`;
+      const rows = await postings(reader, options, terms)
+        .innerJoin(weights.as('w'), 'w.term', 't.term')
+        .select(['t.record_id as id', sql<number>`sum(w.w * t.weight / (t.weight + ${norm}))`.as('score')])
         .groupBy('t.record_id')
         .orderBy('score', 'desc')
         .orderBy('t.record_id')

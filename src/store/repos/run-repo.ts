@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { guarded } from '../db-errors.js';
+import { scopeLabelIds, type ReadScope } from '../read-scope.js';
 import type { RunEventTable, RunTable } from '../run-schema.js';
 import type { Database } from '../schema.js';
 
@@ -7,6 +8,8 @@ export interface RunRecord {
   id: string;
   tenantId: string;
   kind: string;
+  /** The run's label (null only on a legacy row the worker has not labelled yet: no reader sees it). */
+  labelId: string | null;
   status: string;
   conversationId: string | null;
   input: unknown;
@@ -21,21 +24,40 @@ export interface RunRecord {
 export interface RunEvent {
   seq: number;
   type: string;
+  /** The run's label when the event was recorded. */
+  labelId: string | null;
   data: unknown;
 }
 
-/** Runs and the events they emitted. Status changes are compare-and-set so racing writers cannot both win. */
+/**
+ * Runs and the events they emitted. Status changes are compare-and-set so racing writers cannot both win.
+ * Methods without a ReadScope are the engine's (a worker executes any run); a read that serves a principal
+ * goes through `get` / `visibleEvents`, which filter by tenant and label inside the query.
+ */
 export interface RunRepo {
   insert(run: {
     id: string;
     tenantId: string;
     kind: string;
+    labelId: string;
     conversationId?: string | null;
     input: unknown;
     status?: string;
     now?: number;
   }): Promise<void>;
   byId(id: string): Promise<RunRecord | undefined>;
+  /** The run when `scope` may read it (its tenant, its label visible); undefined otherwise. */
+  get(scope: ReadScope, id: string): Promise<RunRecord | undefined>;
+  /**
+   * Sets the run's label (the runtime passes a label dominating the old one: labels only rise). Content columns
+   * given are stored as they are (the sealing store re-seals them, as the label is in their AAD). Steps, events
+   * and approvals already written keep the label they were written under.
+   */
+  relabel(
+    id: string,
+    labelId: string,
+    content?: { input?: unknown; output?: unknown; error?: unknown },
+  ): Promise<boolean>;
   /** Moves the run to `to` only if it is in one of `from`; returns whether it moved. */
   transition(
     id: string,
@@ -56,10 +78,15 @@ export interface RunRepo {
     type: string,
     data: unknown,
     now?: number,
-    encode?: (seq: number) => Promise<unknown>,
+    encode?: (seq: number, labelId: string | null) => Promise<unknown>,
   ): Promise<number>;
-  /** Events with seq > `after` in order (after = -1 for all). */
+  /** Events with seq > `after` in order (after = -1 for all). The engine's read (no scope). */
   events(id: string, after: number, limit?: number): Promise<RunEvent[]>;
+  /**
+   * Like `events`, for a reader: only when the run itself is visible to `scope` (tenant and current label),
+   * and only events whose own label is visible — filtered in the query, so a hidden event is never counted.
+   */
+  visibleEvents(scope: ReadScope, id: string, after: number, limit?: number): Promise<RunEvent[]>;
   /** Runs not in a final state (for tests and operators). */
   listUnfinished(limit?: number): Promise<RunRecord[]>;
   /** Ids of a tenant's runs of one kind, oldest first (user erasure looks for the user's among them). */
@@ -74,6 +101,7 @@ const toRecord = (row: Selectable<RunTable>): RunRecord => ({
   id: row.id,
   tenantId: row.tenant_id,
   kind: row.kind,
+  labelId: row.label_id,
   status: row.status,
   conversationId: row.conversation_id,
   input: parse(row.input),
@@ -83,6 +111,13 @@ const toRecord = (row: Selectable<RunTable>): RunRecord => ({
   createdAt: Number(row.created_at),
   updatedAt: Number(row.updated_at),
   completedAt: row.completed_at === null ? null : Number(row.completed_at),
+});
+
+const toEvent = (r: Selectable<RunEventTable>): RunEvent => ({
+  seq: Number(r.seq),
+  type: r.type,
+  labelId: r.label_id,
+  data: parse(r.data),
 });
 
 const FINAL = ['completed', 'failed', 'incomplete', 'cancelled'];
@@ -98,6 +133,7 @@ export function runRepo(db: Kysely<Database>): RunRepo {
             id: run.id,
             tenant_id: run.tenantId,
             kind: run.kind,
+            label_id: run.labelId,
             status: run.status ?? 'queued',
             conversation_id: run.conversationId ?? null,
             input: JSON.stringify(run.input ?? null),
@@ -115,6 +151,29 @@ export function runRepo(db: Kysely<Database>): RunRepo {
     async byId(id) {
       const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toRecord(row);
+    },
+    async get(scope, id) {
+      const row = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('tenant_id', '=', scope.tenantId)
+        .where('label_id', 'in', scopeLabelIds(scope))
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async relabel(id, labelId, content = {}) {
+      const r = await db
+        .updateTable('runs')
+        .set({
+          label_id: labelId,
+          ...(content.input === undefined ? {} : { input: JSON.stringify(content.input) }),
+          ...(content.output === undefined ? {} : { output: JSON.stringify(content.output) }),
+          ...(content.error === undefined ? {} : { error: JSON.stringify(content.error) }),
+        })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
     },
     async transition(id, from, to, fields = {}, now = Date.now()) {
       const r = await db
@@ -149,13 +208,21 @@ export function runRepo(db: Kysely<Database>): RunRepo {
           .updateTable('runs')
           .set((eb) => ({ next_event_seq: eb('next_event_seq', '+', 1) }))
           .where('id', '=', id)
-          .returning('next_event_seq')
+          .returning(['next_event_seq', 'label_id'])
           .executeTakeFirstOrThrow();
         const seq = Number(row.next_event_seq) - 1;
-        const stored = encode ? await encode(seq) : data;
+        // The event carries the run's label as it is now (read in the same transaction as the number).
+        const stored = encode ? await encode(seq, row.label_id) : data;
         await trx
           .insertInto('run_events')
-          .values({ run_id: id, seq, type, data: JSON.stringify(stored), created_at: now })
+          .values({
+            run_id: id,
+            seq,
+            type,
+            label_id: row.label_id,
+            data: JSON.stringify(stored),
+            created_at: now,
+          })
           .execute();
         return seq;
       };
@@ -170,11 +237,23 @@ export function runRepo(db: Kysely<Database>): RunRepo {
         .orderBy('seq')
         .limit(limit)
         .execute();
-      return rows.map((r: Selectable<RunEventTable>) => ({
-        seq: Number(r.seq),
-        type: r.type,
-        data: parse(r.data),
-      }));
+      return rows.map(toEvent);
+    },
+    async visibleEvents(scope, id, after, limit = 10_000) {
+      const ids = scopeLabelIds(scope);
+      const rows = await db
+        .selectFrom('run_events')
+        .innerJoin('runs', 'runs.id', 'run_events.run_id')
+        .selectAll('run_events')
+        .where('runs.tenant_id', '=', scope.tenantId)
+        .where('runs.label_id', 'in', ids)
+        .where('run_events.label_id', 'in', ids)
+        .where('run_events.run_id', '=', id)
+        .where('run_events.seq', '>', after)
+        .orderBy('run_events.seq')
+        .limit(limit)
+        .execute();
+      return rows.map(toEvent);
     },
     async listUnfinished(limit = 1000) {
       const rows = await db

@@ -13,6 +13,8 @@ export interface RunStep {
   status: StepStatus;
   idempotencyKey: string;
   attempts: number;
+  /** The run's label when the step first began (its content is sealed under it; a retry keeps it). */
+  labelId: string | null;
   input: unknown;
   output: unknown;
   error: string | null;
@@ -39,6 +41,8 @@ export interface RunStepRepo {
     kind: StepKind;
     name: string;
     idempotencyKey: string;
+    /** The run's current label. */
+    labelId: string;
     input: unknown;
     now?: number;
   }): Promise<RunStep>;
@@ -58,6 +62,7 @@ const toStep = (row: Selectable<RunStepTable>): RunStep => ({
   status: row.status as StepStatus,
   idempotencyKey: row.idempotency_key,
   attempts: Number(row.attempts),
+  labelId: row.label_id,
   input: row.input === null ? null : (JSON.parse(row.input) as unknown),
   output: row.output === null ? null : (JSON.parse(row.output) as unknown),
   error: row.error,
@@ -98,6 +103,7 @@ export function runStepRepo(db: Kysely<Database>): RunStepRepo {
           status: 'started',
           idempotency_key: step.idempotencyKey,
           attempts: 1,
+          label_id: step.labelId,
           input: JSON.stringify(step.input ?? null),
           output: null,
           error: null,
