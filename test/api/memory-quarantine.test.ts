@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../../src/safety/index.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { jsonApi } from '../support/json-api.js';
 
 const MODEL = 'openai/mock';
 const classified = (banner: string) => ({ 'Enclave-Classification': banner });
@@ -22,21 +23,7 @@ describe('memory quarantine review (/v1/memories/quarantine, reviewer role)', ()
   let reviewerKey: string;
   let lowReviewerKey: string;
 
-  const api = async (
-    key: string,
-    path: string,
-    init: RequestInit & { headers?: Record<string, string> } = {},
-  ) => {
-    const res = await fetch(`${server.baseUrl}/v1${path}`, {
-      ...init,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...init.headers,
-      },
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const api = jsonApi(() => server.baseUrl);
   const pending = async (key: string) =>
     ((await api(key, '/memories/quarantine')).body.data ?? []) as Entry[];
   const decide = (key: string, id: string, decision: 'release' | 'reject') =>

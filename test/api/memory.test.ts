@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../../src/safety/index.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { jsonApi } from '../support/json-api.js';
 
 const LOW = 'openai/mock-low';
 const HIGH = 'openai/mock-secret';
@@ -25,21 +26,7 @@ describe('long-term memory through the API (labels, supersession, poisoning, rec
   let agentKey: string;
   let otherTenantAdmin: string;
 
-  const api = async (
-    key: string,
-    path: string,
-    init: RequestInit & { headers?: Record<string, string> } = {},
-  ) => {
-    const res = await fetch(`${server.baseUrl}/v1${path}`, {
-      ...init,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...init.headers,
-      },
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const api = jsonApi(() => server.baseUrl);
   const asAgent = { 'Enclave-On-Behalf-Of': '' };
   const remember = async (key: string, body: Record<string, unknown>, banner: string) =>
     (await api(key, '/memories', { method: 'POST', body: JSON.stringify(body), headers: classified(banner) }))
