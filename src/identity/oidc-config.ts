@@ -67,6 +67,14 @@ const providerSchema = z
             default: z.string().optional(),
           })
           .strict(),
+        /**
+         * The label of a request that sends no `Enclave-Classification`: a banner from `claim`, else `default`;
+         * absent = the clearance. It must lie within the clearance, else the token is refused.
+         */
+        defaultLabel: z
+          .object({ claim: claimName.optional(), default: z.string().optional() })
+          .strict()
+          .optional(),
         /** Authorizations for access expressions, from a list claim; only values with `prefix`, prefix removed. */
         authorizations: z
           .object({ claim: claimName, prefix: z.string().default('') })

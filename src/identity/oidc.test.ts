@@ -204,6 +204,29 @@ describe('OIDC bearer verification against a local JWKS file', () => {
         .clearance,
     ).toBe('SECRET//REL TO USA, GBR');
   });
+
+  it('maps a default label from a claim or the config, only within the clearance', async () => {
+    const c = config({ jwksFile: file });
+    const claims = c.providers?.[0]?.claims;
+    if (claims) claims.defaultLabel = { claim: 'default_label', default: 'CUI' };
+    const mapped = createOidcVerifier(c);
+    expect((await mapped.verify(await sign(k2))).defaultLabel).toBe('CUI');
+    const fromClaim = await mapped.verify(await sign(k2, { ...goodClaims(), default_label: 'SECRET//SI' }));
+    expect(fromClaim.defaultLabel).toBe('SECRET//SI');
+    expect(fromClaim.clearance).toBe('TOP SECRET//SI/TK//NOFORN');
+    // A default above the clearance (here: a SECRET holder asking for TOP SECRET) refuses the token.
+    expect(
+      await reason(
+        mapped,
+        await sign(k2, { ...goodClaims(), clearance: 'secret', default_label: 'TOP SECRET' }),
+      ),
+    ).toBe('oidc: default label above the clearance');
+    expect(await reason(mapped, await sign(k2, { ...goodClaims(), default_label: 'SECRET//BOGUS' }))).toBe(
+      'oidc: invalid default label',
+    );
+    // Without a mapping the default is left to the clearance.
+    expect(await verifier.verify(await sign(k2))).not.toHaveProperty('defaultLabel');
+  });
 });
 
 describe('OIDC config', () => {

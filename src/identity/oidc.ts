@@ -1,6 +1,6 @@
 import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { EnclaveError } from '../errors/index.js';
-import { canonicalLabel, parseCanonicalLabel } from '../labels/index.js';
+import { canonicalLabel, canRead, parseCanonicalLabel } from '../labels/index.js';
 import { oidcConfigSchema, type OidcConfigInput, type OidcProviderConfig } from './oidc-config.js';
 import { providerKeys } from './oidc-keys.js';
 import type { Role } from './principal.js';
@@ -15,6 +15,8 @@ export interface OidcIdentity {
   /** Canonical clearance label. */
   clearance: string;
   authorizations: string[];
+  /** Canonical label for requests that send none (absent: the clearance). */
+  defaultLabel?: string;
 }
 
 export interface OidcVerifier {
@@ -112,7 +114,35 @@ export function mapClaims(p: OidcProviderConfig, payload: JWTPayload): OidcIdent
       .map((v) => v.slice(prefix.length));
     authorizations = [...new Set(authorizations)].sort();
   }
-  return { tenantId, subject, role: role as Role, clearance, authorizations };
+  const defaultLabel = mapDefaultLabel(c.defaultLabel, payload, clearance, authorizations);
+  return {
+    tenantId,
+    subject,
+    role: role as Role,
+    clearance,
+    authorizations,
+    ...(defaultLabel ? { defaultLabel } : {}),
+  };
+}
+
+/** A default can only lower what the holder writes at, never raise it: one above the clearance refuses the token. */
+function mapDefaultLabel(
+  mapping: OidcProviderConfig['claims']['defaultLabel'],
+  payload: JWTPayload,
+  clearance: string,
+  authorizations: string[],
+): string | undefined {
+  const banner = (mapping?.claim && single(payload, mapping.claim, 'default label')) || mapping?.default;
+  if (banner === undefined) return undefined;
+  let label;
+  try {
+    label = parseCanonicalLabel(banner);
+  } catch (cause) {
+    throw denied('invalid default label', cause);
+  }
+  if (!canRead({ label: parseCanonicalLabel(clearance), authorizations }, label))
+    fail('default label above the clearance');
+  return canonicalLabel(label);
 }
 
 function fail(reason: string): never {
@@ -142,6 +172,18 @@ export function createOidcVerifier(input: OidcConfigInput): OidcVerifier {
         throw new EnclaveError(
           'invalid_request',
           `Invalid config at oidc: clearance '${label}' is not a valid label.`,
+          { cause },
+        );
+      }
+    }
+    const fallbackDefault = p.claims.defaultLabel?.default;
+    if (fallbackDefault !== undefined) {
+      try {
+        parseCanonicalLabel(fallbackDefault);
+      } catch (cause) {
+        throw new EnclaveError(
+          'invalid_request',
+          `Invalid config at oidc: default label '${fallbackDefault}' is not a valid label.`,
           { cause },
         );
       }
