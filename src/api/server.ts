@@ -100,17 +100,8 @@ export async function buildServer(
             authAudit,
           })
           // Fail-closed whatever the handler did: neither an answer nor an error goes out before the request's
-          // auth entry is durable, and a failed append wins (503 audit_unavailable).
-          .then(
-            async (value) => {
-              await authAudit;
-              return value;
-            },
-            async (error: unknown) => {
-              await authAudit;
-              throw error;
-            },
-          );
+          // auth entry is durable, and a failed append wins (503 audit_unavailable): `finally` adopts its rejection.
+          .finally(() => authAudit);
         if (reply.sent || reply.raw.headersSent) return reply;
         return reply.status(route.status).send(result);
       },

@@ -17,24 +17,10 @@ export interface AuthContext {
 
 /**
  * Turns an Authorization header into a Principal or throws 401. Every refusal looks the same to the client;
- * the reason goes to the audit log. Both outcomes are audited before the request goes on, and a failed audit
- * append fails the request (fail-closed).
- */
-export async function authenticate(
-  services: Services,
-  header: string | undefined,
-  context: AuthContext,
-): Promise<Principal> {
-  const { principal, audited } = await authenticateDeferred(services, header, context);
-  await audited;
-  return principal;
-}
-
-/**
- * `authenticate`, but the `auth.ok` entry is only issued: `audited` settles once it is durable (and rejects
- * with `audit_unavailable` if it cannot be). The caller must wait for it before the request has any effect
- * or gets a successful answer; a turn does so with its first audit batch (pending-audit.ts), which saves one
- * durable commit per request. A refusal is still audited before the 401 is thrown.
+ * the reason goes to the audit log, before the 401 is thrown. The `auth.ok` entry is only issued: `audited`
+ * settles once it is durable (and rejects with `audit_unavailable` if it cannot be). The caller must wait for
+ * it before the request has any effect or gets an answer (fail-closed); a turn does so with its first audit
+ * batch (pending-audit.ts), which saves one durable commit per request.
  */
 export async function authenticateDeferred(
   services: Services,

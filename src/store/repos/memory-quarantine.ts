@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
-import type { MemoryQuarantineTable } from '../memory-schema.js';
-import type { QuarantineRow } from './memory-queue.js';
+import { fromQuarantineRow, type QuarantineRow } from './memory-queue.js';
 import type { OwnerKey } from './memory-records.js';
 import type { SourceRow } from './memory-sources.js';
 
@@ -107,20 +106,5 @@ export function quarantineReviewQueries(db: Kysely<Database>) {
         itemId: r.item_id,
       }));
     },
-  };
-}
-
-function fromQuarantineRow(r: MemoryQuarantineTable): QuarantineRow {
-  return {
-    id: r.id,
-    owner: { tenantId: r.tenant_id, userId: r.user_id, agentId: r.agent_id },
-    kind: r.kind,
-    text: r.text,
-    reason: r.reason,
-    sourceIds: JSON.parse(r.source_ids) as string[],
-    labelId: r.label_id,
-    status: r.status as QuarantineRow['status'],
-    createdAt: Number(r.created_at),
-    decidedAt: r.decided_at === null ? null : Number(r.decided_at),
   };
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { MemoryQuarantineTable } from '../memory-schema.js';
 import type { Database } from '../schema.js';
 import type { OwnerKey } from './memory-records.js';
 
@@ -56,18 +57,7 @@ export function queueQueries(db: Kysely<Database>) {
         .where('status', '=', status)
         .orderBy('created_at')
         .execute();
-      return rows.map((r) => ({
-        id: r.id,
-        owner: { tenantId: r.tenant_id, userId: r.user_id, agentId: r.agent_id },
-        kind: r.kind,
-        text: r.text,
-        reason: r.reason,
-        sourceIds: JSON.parse(r.source_ids) as string[],
-        labelId: r.label_id,
-        status: r.status as QuarantineRow['status'],
-        createdAt: Number(r.created_at),
-        decidedAt: r.decided_at === null ? null : Number(r.decided_at),
-      }));
+      return rows.map(fromQuarantineRow);
     },
 
     /** A reviewer's decision; only a pending entry can be decided (returns false otherwise). */
@@ -167,5 +157,20 @@ export function queueQueries(db: Kysely<Database>) {
         .where('status', '=', 'running')
         .execute();
     },
+  };
+}
+
+export function fromQuarantineRow(r: MemoryQuarantineTable): QuarantineRow {
+  return {
+    id: r.id,
+    owner: { tenantId: r.tenant_id, userId: r.user_id, agentId: r.agent_id },
+    kind: r.kind,
+    text: r.text,
+    reason: r.reason,
+    sourceIds: JSON.parse(r.source_ids) as string[],
+    labelId: r.label_id,
+    status: r.status as QuarantineRow['status'],
+    createdAt: Number(r.created_at),
+    decidedAt: r.decided_at === null ? null : Number(r.decided_at),
   };
 }
