@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Services } from '../app/services.js';
+import type { AuthEntry } from '../identity/auth-entry.js';
 import type { Principal, Role } from '../identity/principal.js';
 import { parseInput } from './parse-input.js';
 
@@ -16,11 +17,11 @@ export interface RouteContext<B, Q, P> {
   /** For streaming handlers only: once they write to `reply.raw`, their return value is ignored. */
   reply: FastifyReply;
   /**
-   * Set for a route with `joinsAuthAudit`: the request's `auth.ok` entry, still committing. The handler must
-   * settle it before any effect (the turn runtime does, with its first audit batch); the server awaits it
-   * again before anything is answered.
+   * Set for a route with `joinsAuthAudit`: the request's `auth.ok` entry, not yet recorded. The handler must
+   * record it before any effect (`recorded()`, or a turn takes it into its first audit commit); the server
+   * waits for it again before anything is answered.
    */
-  authAudit?: Promise<void> | undefined;
+  authEntry?: AuthEntry | undefined;
 }
 
 export interface RouteSpec<B, Q, P> {
@@ -38,7 +39,7 @@ export interface RouteSpec<B, Q, P> {
   response?: z.ZodType;
   /** Status of a successful answer (default 200). */
   status?: number;
-  /** The handler takes the `auth.ok` append as `authAudit` instead of waiting for it up front. */
+  /** The handler takes the `auth.ok` entry as `authEntry` instead of it being recorded up front. */
   joinsAuthAudit?: boolean;
   handle(ctx: RouteContext<B, Q, P>): Promise<unknown>;
 }

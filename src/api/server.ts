@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../app/services.js';
 import { EnclaveError } from '../errors/index.js';
 import { authenticateDeferred } from '../identity/authenticate.js';
+import type { AuthEntry } from '../identity/auth-entry.js';
 import type { Principal } from '../identity/principal.js';
 import { handleError } from './error-handler.js';
 import type { Route } from './route.js';
@@ -11,8 +12,8 @@ import { allRoutes } from './routes/index.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
-    /** The `auth.ok` append still committing (routes with `joinsAuthAudit` only). */
-    authAudit?: Promise<void>;
+    /** The `auth.ok` entry, not yet recorded (routes with `joinsAuthAudit` only). */
+    authEntry?: AuthEntry;
   }
   interface FastifyContextConfig {
     auth?: Route['auth'];
@@ -53,16 +54,20 @@ export async function buildServer(
     reply.header('x-request-id', request.id);
     const auth = request.routeOptions.config.auth;
     if (auth === undefined || auth === 'public') return;
-    const { principal, audited } = await authenticateDeferred(services, request.headers.authorization, {
-      requestId: request.id,
-      route: `${request.method} ${request.routeOptions.url ?? ''}`,
-      onBehalfOf: onBehalfOfHeader(request.headers['enclave-on-behalf-of']),
-    });
-    // A route that joins the auth entry to its own first audit batch gets it still committing; every other
-    // route (and a refusal) waits for it here, so nothing runs or answers before it is durable.
+    const { principal, auth: authEntry } = await authenticateDeferred(
+      services,
+      request.headers.authorization,
+      {
+        requestId: request.id,
+        route: `${request.method} ${request.routeOptions.url ?? ''}`,
+        onBehalfOf: onBehalfOfHeader(request.headers['enclave-on-behalf-of']),
+      },
+    );
+    // A route that joins the auth entry to its own first audit commit gets it unrecorded; every other route
+    // (and a refusal) records it here, so nothing runs or answers before it is durable.
     if (request.routeOptions.config.joinsAuthAudit === true && auth.includes(principal.role))
-      request.authAudit = audited;
-    else await audited;
+      request.authEntry = authEntry;
+    else await authEntry.recorded();
     if (!auth.includes(principal.role)) {
       throw new EnclaveError(
         'forbidden',
@@ -87,7 +92,7 @@ export async function buildServer(
         const principal = request.principal;
         if (route.auth !== 'public' && !principal)
           throw new EnclaveError('unauthenticated', 'Authentication required.');
-        const authAudit = request.authAudit;
+        const authEntry = request.authEntry;
         const result = await route
           .run({
             body: request.body,
@@ -97,11 +102,11 @@ export async function buildServer(
             services,
             request,
             reply,
-            authAudit,
+            authEntry,
           })
           // Fail-closed whatever the handler did: neither an answer nor an error goes out before the request's
           // auth entry is durable, and a failed append wins (503 audit_unavailable): `finally` adopts its rejection.
-          .finally(() => authAudit);
+          .finally(() => authEntry?.recorded());
         if (reply.sent || reply.raw.headersSent) return reply;
         return reply.status(route.status).send(result);
       },

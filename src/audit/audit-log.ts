@@ -1,3 +1,4 @@
+import type { Store } from '../store/store.js';
 import type { AuditEntry } from './audit-entry.js';
 import type { SignedCheckpoint } from './checkpoint.js';
 
@@ -13,6 +14,14 @@ export interface AppendReceipt {
  */
 export interface AuditLog {
   append(entry: AuditEntry): Promise<AppendReceipt>;
+  /**
+   * Appends `entries` inside the caller's open transaction `tx` (a view of this log's database), so they commit
+   * or roll back with what the caller writes there: a turn and the entries that record it are stored together
+   * or not at all. Put it last in the transaction (on PostgreSQL it holds the head's row lock until the commit).
+   * Rejects (`audit_unavailable`) when the log cannot take them. Once the transaction has committed, call the
+   * returned function: it resolves when the entries survive a power cut, and rejects if they may not.
+   */
+  appendWithin(tx: Store, entries: readonly AuditEntry[]): Promise<() => Promise<AppendReceipt[]>>;
   /** Signs and stores a checkpoint of the current tree head (on demand; the log also does it periodically). */
   checkpoint(): Promise<SignedCheckpoint>;
   latestCheckpoint(): Promise<SignedCheckpoint | undefined>;

@@ -115,23 +115,40 @@ export function createStoreAuditLog(options: StoreAuditLogOptions): AuditLog {
     sink?.enqueue(rows.map((r) => exportLine(r.index, r.leafHash, r.entry)));
   }
 
+  /** Takes the next indexes under the head's lock and writes the entries and the new head, inside `tx`. */
+  async function writeEntries(tx: Store, texts: readonly string[]): Promise<AuditEntryRow[]> {
+    const frontier = frontierOf(await tx.audit.lockHead());
+    const createdAt = now();
+    const rows = texts.map((entry) => {
+      const index = frontier.size;
+      const leaf = leafHash(leafData(index, entry));
+      frontier.append(leaf);
+      return { index, leafHash: toHex(leaf), entry, createdAt };
+    });
+    await tx.audit.insertEntries(rows);
+    await tx.audit.setHead({ treeSize: frontier.size, frontier: JSON.stringify(frontier.toState()) });
+    return rows;
+  }
+
   async function commit(texts: readonly string[], durableTransaction: boolean): Promise<AuditEntryRow[]> {
-    return store.transaction(
-      async (tx) => {
-        const frontier = frontierOf(await tx.audit.lockHead());
-        const createdAt = now();
-        const rows = texts.map((entry) => {
-          const index = frontier.size;
-          const leaf = leafHash(leafData(index, entry));
-          frontier.append(leaf);
-          return { index, leafHash: toHex(leaf), entry, createdAt };
-        });
-        await tx.audit.insertEntries(rows);
-        await tx.audit.setHead({ treeSize: frontier.size, frontier: JSON.stringify(frontier.toState()) });
-        return rows;
-      },
-      { durable: durableTransaction },
-    );
+    return store.transaction((tx) => writeEntries(tx, texts), { durable: durableTransaction });
+  }
+
+  /** After the commit of rows written by appendWithin: waits for the WAL fsync, then hands them to the sink. */
+  async function madeDurable(rows: readonly AuditEntryRow[]): Promise<AppendReceipt[]> {
+    const sync = await walSyncOf().catch((cause: unknown) => {
+      throw unavailable(cause);
+    });
+    if (sync) {
+      if (stopped) throw stoppedError();
+      await sync.flush().catch((cause: unknown) => {
+        stopped = true;
+        options.logger?.warn({ err: cause }, 'audit WAL fsync failed; the audit log takes no more appends');
+        throw unavailable(cause);
+      });
+    }
+    sink?.enqueue(rows.map((r) => exportLine(r.index, r.leafHash, r.entry)));
+    return rows.map((r) => ({ index: r.index, leafHash: r.leafHash }));
   }
 
   /**
@@ -269,6 +286,19 @@ export function createStoreAuditLog(options: StoreAuditLogOptions): AuditLog {
         queue.push({ text, resolve, reject });
         kick();
       });
+    },
+    async appendWithin(tx: Store, entries: readonly AuditEntry[]) {
+      if (closed) throw new EnclaveError('audit_unavailable', 'The audit log is closed.');
+      if (stopped) throw stoppedError();
+      const texts = entries.map(canonicalEntry);
+      let rows: AuditEntryRow[];
+      try {
+        if (durable) await tx.audit.durableCommit();
+        rows = await writeEntries(tx, texts);
+      } catch (cause) {
+        throw cause instanceof EnclaveError ? cause : unavailable(cause);
+      }
+      return () => madeDurable(rows);
     },
     checkpoint,
     latestCheckpoint: async () => store.audit.latestCheckpoint(),

@@ -2,6 +2,7 @@ import type { Services } from '../app/services.js';
 import { isEnclaveError } from '../errors/index.js';
 import { canonicalLabel, UNCLASSIFIED } from '../labels/index.js';
 import { unauthenticated, verifyApiKey } from './api-keys.js';
+import { AuthEntry } from './auth-entry.js';
 import { actOnBehalfOf } from './on-behalf-of.js';
 import type { Principal } from './principal.js';
 
@@ -17,16 +18,15 @@ export interface AuthContext {
 
 /**
  * Turns an Authorization header into a Principal or throws 401. Every refusal looks the same to the client;
- * the reason goes to the audit log, before the 401 is thrown. The `auth.ok` entry is only issued: `audited`
- * settles once it is durable (and rejects with `audit_unavailable` if it cannot be). The caller must wait for
- * it before the request has any effect or gets an answer (fail-closed); a turn does so with its first audit
- * batch (pending-audit.ts), which saves one durable commit per request.
+ * the reason goes to the audit log, before the 401 is thrown. The `auth.ok` entry is returned unrecorded
+ * (auth-entry.ts): the caller records it before the request has any effect or gets an answer (fail-closed); a
+ * turn commits it with its first audit commit (pending-audit.ts), which saves one durable commit per request.
  */
 export async function authenticateDeferred(
   services: Services,
   header: string | undefined,
   context: AuthContext,
-): Promise<{ principal: Principal; audited: Promise<void> }> {
+): Promise<{ principal: Principal; auth: AuthEntry }> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   let outcome = await verifyToken(services, match?.[1]);
   if ('principal' in outcome && context.onBehalfOf !== undefined)
@@ -48,22 +48,18 @@ export async function authenticateDeferred(
     throw unauthenticated();
   }
   const { principal } = outcome;
-  const audited = services.audit
-    .append({
-      type: 'auth.ok',
-      time: Date.now(),
-      tenant: principal.tenantId,
-      principal: principal.subject,
-      ...(principal.onBehalfOf !== undefined ? { onBehalfOf: principal.onBehalfOf } : {}),
-      decision: 'allow',
-      rule: `auth.${principal.via}${principal.onBehalfOf !== undefined ? '.on_behalf_of' : ''}`,
-      label,
-      detail,
-    })
-    .then(() => undefined);
-  // Observed here so a request that fails before it waits never reports an unhandled rejection.
-  audited.catch(() => undefined);
-  return { principal, audited };
+  const auth = new AuthEntry(services.audit, {
+    type: 'auth.ok',
+    time: Date.now(),
+    tenant: principal.tenantId,
+    principal: principal.subject,
+    ...(principal.onBehalfOf !== undefined ? { onBehalfOf: principal.onBehalfOf } : {}),
+    decision: 'allow',
+    rule: `auth.${principal.via}${principal.onBehalfOf !== undefined ? '.on_behalf_of' : ''}`,
+    label,
+    detail,
+  });
+  return { principal, auth };
 }
 
 type Outcome = { principal: Principal } | { denied: string; tenant?: string; agent?: string };

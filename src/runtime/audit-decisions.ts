@@ -1,6 +1,8 @@
 import type { AuditContentSealer } from '../audit/audit-content.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { promptSha256 } from '../audit/audit-entry.js';
+import { promptSha256, type AuditEntry } from '../audit/audit-entry.js';
+import type { Store } from '../store/store.js';
+import { PendingAudit } from './pending-audit.js';
 import type { Principal } from '../identity/principal.js';
 import { canonicalLabel, type Label } from '../labels/index.js';
 import type { Attempt } from '../providers/index.js';
@@ -63,9 +65,10 @@ export interface ModelCall {
 }
 
 /**
- * The runtime's one writer of access decisions and model calls into the audit log. Every call awaits the
- * append, and an append that fails rejects (`audit_unavailable`): callers let it fail the operation before it
- * goes on (fail-closed) — a read is not answered, a write not committed, a turn not stored.
+ * The runtime's one writer of access decisions and model calls into the audit log. A call awaits the append,
+ * and an append that fails rejects (`audit_unavailable`): callers let it fail the operation before it goes on
+ * (fail-closed) — a read is not answered, a write not committed, a turn not stored. Given a turn's
+ * `PendingAudit`, a call holds its entry there instead, to commit with the turn's next effect.
  */
 export class DecisionAudit {
   /** `content` is set when `audit.storeContent` is on: model calls then carry their prompt sealed. */
@@ -74,10 +77,15 @@ export class DecisionAudit {
     private readonly content?: AuditContentSealer | undefined,
   ) {}
 
-  async access(d: AccessDecision): Promise<void> {
+  /** A turn's holder of entries, committing through `store` (pending-audit.ts). */
+  pending(store: Store): PendingAudit {
+    return new PendingAudit(this.log, store);
+  }
+
+  async access(d: AccessDecision, pending?: PendingAudit): Promise<void> {
     const objectLabel = d.objectLabel && canonicalLabel(d.objectLabel);
     const sessionLabel = canonicalLabel(d.sessionLabel);
-    await this.log.append({
+    await this.record(pending, {
       type: d.allow ? 'access.allow' : 'access.deny',
       time: Date.now(),
       tenant: d.principal.tenantId,
@@ -93,6 +101,11 @@ export class DecisionAudit {
       label: objectLabel ?? sessionLabel,
       detail: { action: d.action, kind: d.kind, ...d.detail },
     });
+  }
+
+  private async record(pending: PendingAudit | undefined, entry: AuditEntry): Promise<void> {
+    if (pending) pending.hold(entry);
+    else await this.log.append(entry);
   }
 
   /** A trusted-downgrade request, refusal or decision; the entry is labelled like the data before it. */
@@ -124,14 +137,14 @@ export class DecisionAudit {
     });
   }
 
-  async modelCall(call: ModelCall): Promise<void> {
+  async modelCall(call: ModelCall, pending?: PendingAudit): Promise<void> {
     const label = canonicalLabel(call.label);
     const tenant = call.principal.tenantId;
     const sealed =
       this.content && call.promptText !== undefined
         ? await this.content({ tenant, objectId: call.objectId, label }, 'prompt', call.promptText)
         : undefined;
-    await this.log.append({
+    await this.record(pending, {
       type: 'model.call',
       time: Date.now(),
       tenant: call.principal.tenantId,

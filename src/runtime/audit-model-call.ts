@@ -5,7 +5,7 @@ import { accreditedFor } from './accreditation.js';
 import { promptSha256 } from '../audit/audit-entry.js';
 import { promptJson, type DecisionAudit } from './audit-decisions.js';
 import { isEnclaveError } from '../errors/index.js';
-import { appendVia, type PendingAudit } from './pending-audit.js';
+import type { PendingAudit } from './pending-audit.js';
 import { isRunInterrupt } from '../runs/run-interrupt.js';
 
 export interface CallContext {
@@ -17,8 +17,8 @@ export interface CallContext {
   /** Set when the call is not the turn's answer (the compaction summary). */
   purpose?: 'compaction' | undefined;
   /**
-   * Collects the finished call's entry instead of awaiting it before `done` is passed on: the turn settles it
-   * before it stores or completes the response (turn-stream.ts), so it shares that commit.
+   * Holds the finished call's entry instead of appending it before `done` is passed on: it commits with the
+   * turn's write, or is settled before the response completes unstored (turn-stream.ts).
    */
   pending?: PendingAudit | undefined;
 }
@@ -65,33 +65,38 @@ async function* recorded(
 ): AsyncGenerator<ModelEvent> {
   // A durable run's re-execution replays recorded model calls: no model was contacted, nothing to record
   // (the execution that made the call recorded it).
-  const append = async (status: string, usage: { input_tokens: number; output_tokens: number } | null) => {
+  const append = async (
+    status: string,
+    usage: { input_tokens: number; output_tokens: number } | null,
+    pending?: PendingAudit,
+  ) => {
     if (routed.live?.() === false) return;
-    await decisions.modelCall({
-      principal: call.principal,
-      objectId: call.objectId,
-      endpoint: routed.endpoint,
-      attempts: routed.attempts,
-      usage,
-      latencyMs: Date.now() - call.startedAt,
-      label: call.label,
-      promptSha256: prompt.sha256,
-      promptText: prompt.text,
-      status,
-      purpose: call.purpose,
-    });
+    await decisions.modelCall(
+      {
+        principal: call.principal,
+        objectId: call.objectId,
+        endpoint: routed.endpoint,
+        attempts: routed.attempts,
+        usage,
+        latencyMs: Date.now() - call.startedAt,
+        label: call.label,
+        promptSha256: prompt.sha256,
+        promptText: prompt.text,
+        status,
+        purpose: call.purpose,
+      },
+      pending,
+    );
   };
   let logged = false;
   try {
     for await (const event of routed.events) {
       if (event.type === 'done') {
         logged = true;
-        await appendVia(
+        await append(
+          event.stopReason,
+          { input_tokens: event.usage.inputTokens, output_tokens: event.usage.outputTokens },
           call.pending,
-          append(event.stopReason, {
-            input_tokens: event.usage.inputTokens,
-            output_tokens: event.usage.outputTokens,
-          }),
         );
       }
       yield event;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { AuthEntry } from '../identity/auth-entry.js';
 import type { Principal } from '../identity/principal.js';
 import { acquireConversationWriter } from '../runs/conversation-writer.js';
 import { prepareTurn, type CreateResponse, type PreparedTurn, type RuntimeDeps } from './turn.js';
@@ -13,8 +14,8 @@ export interface SerializedTurnOptions {
   /** Lease holder name (who waits for whom shows up in operator tooling). */
   holder?: string | undefined;
   waitMs?: number | undefined;
-  /** The request's `auth.ok` append, still committing (settled with the turn's first audit batch). */
-  authAudit?: Promise<void> | undefined;
+  /** The request's `auth.ok` entry, unrecorded (committed with the turn's first audit commit). */
+  auth?: AuthEntry | undefined;
 }
 
 /**
@@ -32,7 +33,7 @@ export async function prepareSerialized(
   options: SerializedTurnOptions = {},
 ): Promise<PreparedTurn> {
   const conversationId = request.conversationId;
-  const turnOptions = { id: options.id, authAudit: options.authAudit };
+  const turnOptions = { id: options.id, auth: options.auth };
   if (conversationId === null) return prepareTurn(deps, principal, request, signal, turnOptions);
   const holder = options.holder ?? `${principal.subject}/${randomBytes(6).toString('hex')}`;
   const writer = await acquireConversationWriter(deps.store, conversationId, holder, {

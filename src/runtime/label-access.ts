@@ -14,7 +14,7 @@ import {
 import type { ReadScope } from '../store/read-scope.js';
 import type { Store } from '../store/store.js';
 import type { AccessAction, DecisionAudit } from './audit-decisions.js';
-import { appendVia, type PendingAudit } from './pending-audit.js';
+import type { PendingAudit } from './pending-audit.js';
 
 /** How long a cached catalogue is trusted before re-reading it (labels registered by other processes). */
 const CATALOG_TTL_MS = 2_000;
@@ -106,7 +106,7 @@ export class LabelAccess {
     object: { kind: string; id: string; action?: AccessAction },
     fetch: (scope: ReadScope) => Promise<T | undefined>,
     missing: () => EnclaveError,
-    /** Collects the allow decision's append instead of awaiting it: the caller settles it before it uses the record. */
+    /** Holds the decision for the caller's next commit instead of appending it here (pending-audit.ts). */
     pending?: PendingAudit,
   ): Promise<{ record: T; scope: ReadScope }> {
     const scope = await this.scope(principal);
@@ -119,22 +119,22 @@ export class LabelAccess {
       sessionLabel: this.clearance(principal).label,
     };
     if (record) {
-      const allowed = this.decisions.access({
-        ...decision,
-        allow: true,
-        rule: 'mac.read',
-        objectLabel: await this.label(record.labelId),
-      });
-      await appendVia(pending, allowed);
+      await this.decisions.access(
+        { ...decision, allow: true, rule: 'mac.read', objectLabel: await this.label(record.labelId) },
+        pending,
+      );
       return { record, scope };
     }
     const hidden = await fetch(await this.tenantScope(principal.tenantId));
-    await this.decisions.access({
-      ...decision,
-      allow: false,
-      rule: hidden ? 'mac.no_read_up' : 'not_found',
-      objectLabel: hidden ? await this.label(hidden.labelId) : undefined,
-    });
+    await this.decisions.access(
+      {
+        ...decision,
+        allow: false,
+        rule: hidden ? 'mac.no_read_up' : 'not_found',
+        objectLabel: hidden ? await this.label(hidden.labelId) : undefined,
+      },
+      pending,
+    );
     throw missing();
   }
 
@@ -143,19 +143,24 @@ export class LabelAccess {
     principal: Principal,
     container: { kind: string; id: string; labelId: string },
     content: Label,
+    /** Holds the decision for the caller's next commit (pending-audit.ts); a refusal must then settle it. */
+    pending?: PendingAudit,
   ): Promise<void> {
     const containerLabel = await this.label(container.labelId);
     const allow = dominates(containerLabel, content);
-    await this.decisions.access({
-      principal,
-      action: 'write',
-      kind: container.kind,
-      objectId: container.id,
-      objectLabel: containerLabel,
-      sessionLabel: content,
-      allow,
-      rule: allow ? 'mac.write' : 'mac.no_write_down',
-    });
+    await this.decisions.access(
+      {
+        principal,
+        action: 'write',
+        kind: container.kind,
+        objectId: container.id,
+        objectLabel: containerLabel,
+        sessionLabel: content,
+        allow,
+        rule: allow ? 'mac.write' : 'mac.no_write_down',
+      },
+      pending,
+    );
     if (!allow) throw noWriteDown();
   }
 

@@ -1,40 +1,89 @@
+import type { AuditEntry, AuditLog } from '../audit/index.js';
+import type { Store } from '../store/store.js';
+
+/** A row that must be stored exactly when its audit entry is (a safety verdict and its review item). */
+export type RecordWrite = (tx: Store) => Promise<void>;
+
 /**
- * Audit appends a turn has issued but not yet waited for. The audit log commits every append queued in the
- * same tick in one transaction (one fsync when durable), so a turn that awaits each of its entries in turn pays
- * one commit per entry. Instead, entries whose outcome changes nothing until the turn's next effect (the chain
- * read's decision, the model call, the output verdict) are issued and collected here, and the turn settles them
- * right before that effect: before any model is contacted, and before the turn is stored or answered. The
- * guarantee stays fail-closed — nothing leaves the process and nothing is written that the log does not hold —
- * only the wait is shared.
+ * The audit entries of one turn, committed with the turn's own writes. An append awaited on its own costs a
+ * transaction and, when durable, a WAL fsync; a turn records several entries (the chain read, the input
+ * verdict, the model call, the output verdict, the write decision). Instead they are held here with the rows
+ * that go with them and committed in one transaction at the turn's next effect:
+ * - `commit()` before any model is contacted: the entries are committed (a killed process keeps them), their
+ *   fsync runs while the model answers;
+ * - `commitWith(work)` for the turn's write: the turn's rows and its entries commit together or not at all;
+ * - `settle()` before an answer or a refusal goes out: everything is durable (survives a power cut).
+ * Fail-closed is unchanged: no model is contacted before its entries are committed, nothing is answered or
+ * acknowledged as stored before they are durable, and a failure to record fails the turn (`audit_unavailable`).
  */
 export class PendingAudit {
-  private issued: Promise<unknown>[] = [];
+  private held: { entry: AuditEntry; write: RecordWrite | undefined }[] = [];
+  // Appends already issued to the log on their own (the request's auth entry) and committed batches' fsyncs.
+  private waiting: Promise<unknown>[] = [];
 
-  /** Takes an issued append; its failure surfaces at the next `settle` (never as an unhandled rejection). */
-  add(append: Promise<unknown>): void {
-    append.catch(() => undefined);
-    this.issued.push(append);
+  constructor(
+    private readonly log: AuditLog,
+    private readonly store: Store,
+  ) {}
+
+  /** Holds an entry (and the row recorded with it) for the turn's next commit. */
+  hold(entry: AuditEntry, write?: RecordWrite): void {
+    this.held.push({ entry, write });
   }
 
-  /** Waits for every append issued so far; rejects (`audit_unavailable`) if any of them failed. */
-  async settle(): Promise<void> {
-    const issued = this.issued;
-    this.issued = [];
-    await Promise.all(issued);
+  /** Takes an append issued elsewhere; its failure surfaces at `settle` (never as an unhandled rejection). */
+  add(append: Promise<unknown>): void {
+    append.catch(() => undefined);
+    this.waiting.push(append);
   }
 
   /**
-   * For a step that already fails: its entries still have to commit before the refusal goes out, and a
+   * Runs `work` in one transaction with the held entries and their rows (written last), and returns its result
+   * once committed. If the transaction fails nothing of it is written and the entries stay held: they still
+   * have to be recorded, by the next commit or settle.
+   */
+  async commitWith<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+    const batch = this.held;
+    this.held = [];
+    let durable: (() => Promise<unknown>) | undefined;
+    try {
+      const result = await this.store.transaction(async (tx) => {
+        const out = await work(tx);
+        for (const { write } of batch) await write?.(tx);
+        if (batch.length > 0)
+          durable = await this.log.appendWithin(
+            tx,
+            batch.map((h) => h.entry),
+          );
+        return out;
+      });
+      if (durable) this.add(durable());
+      return result;
+    } catch (error) {
+      this.held = [...batch, ...this.held];
+      throw error;
+    }
+  }
+
+  /** Commits what is held, without waiting for its fsync (see `settle`). */
+  async commit(): Promise<void> {
+    if (this.held.length > 0) await this.commitWith(async () => undefined);
+  }
+
+  /** Commits what is held and waits until everything recorded so far is durable; `audit_unavailable` if not. */
+  async settle(): Promise<void> {
+    await this.commit();
+    const waiting = this.waiting;
+    this.waiting = [];
+    await Promise.all(waiting);
+  }
+
+  /**
+   * For a step that already fails: its entries still have to be durable before the refusal goes out, and a
    * failed append wins (the caller would otherwise learn of a refusal the log does not hold).
    */
   async settleThenThrow(error: unknown): Promise<never> {
     await this.settle();
     throw error;
   }
-}
-
-/** Issues an append: into `pending` when the caller collects them, awaited right here otherwise. */
-export async function appendVia(pending: PendingAudit | undefined, append: Promise<unknown>): Promise<void> {
-  if (pending) pending.add(append);
-  else await append;
 }

@@ -34,14 +34,15 @@ export interface TurnWrite {
   fence?: { conversationId: string; token: number } | undefined;
   /** [memory] set when memory learns from this turn: its extraction job commits with it (memory-hooks.ts). */
   memory?: MemoryWrite | undefined;
-  /** [audit] the turn's entries still committing (pending-audit.ts): they commit with the write decision, first. */
+  /** [audit] the turn's held entries (pending-audit.ts): they commit with the write decision and the rows. */
   audit?: PendingAudit | undefined;
 }
 
 /**
  * THE write path of the stateful API: every conversation append, item and response row is written here,
  * labelled, in one transaction — so a turn is stored whole or not at all, and no write skips the no-write-down
- * check. (The audit hook goes right after the transaction commits.)
+ * check. The write decision and the turn's other held entries (pending-audit.ts) commit in that same
+ * transaction: the turn is stored exactly when the log records it, and it is acknowledged only once durable.
  */
 export async function persistWrite(
   store: Store,
@@ -54,60 +55,75 @@ export async function persistWrite(
       throw new EnclaveError('internal', `Item ${item.id} has no label; refusing to store it.`);
   if (write.response && !write.response.labelId)
     throw new EnclaveError('internal', 'A response without a label cannot be stored.');
-  await recordWrite(store, labels, write);
-  // The turn's pending entries are still queued when the write decision is appended: one commit holds them all.
-  // If one failed nothing is written (the log may then hold a write decision for a write that did not happen: it
-  // over-records, never under-records).
-  await write.audit?.settle();
-  await store.transaction(async (tx) => {
-    let first = 0;
-    if (write.fence) await tx.conversationLeases.assertFence(write.fence.conversationId, write.fence.token);
-    if (write.conversationId !== null) {
-      const conversation = await tx.conversations.getForAppend(write.scope, write.conversationId);
-      if (!conversation)
-        throw new EnclaveError('not_found', `No conversation found with id '${write.conversationId}'.`, {
-          param: 'conversation',
-        });
-      const container = await labels.label(conversation.labelId, tx);
-      const highWater = lub(await labels.label(conversation.highWaterLabelId, tx), write.label);
-      requireNoWriteDown(container, highWater);
-      const highWaterLabelId = await labels.ensure(highWater, tx);
-      first = await tx.conversations.advance(write.scope, write.conversationId, {
-        count: write.items.length,
-        highWaterLabelId,
-        now,
+  const audit = write.audit ?? labels.decisions.pending(store);
+  try {
+    await recordWrite(store, labels, write, audit);
+    await audit.commitWith((tx) => writeTurn(tx, labels, write, now));
+  } catch (error) {
+    // A refused or failed write is recorded all the same (its entries stayed held), before the error goes out.
+    await audit.settleThenThrow(error);
+  }
+  await audit.settle();
+}
+
+async function writeTurn(tx: Store, labels: LabelAccess, write: TurnWrite, now: number): Promise<void> {
+  let first = 0;
+  if (write.fence) await tx.conversationLeases.assertFence(write.fence.conversationId, write.fence.token);
+  if (write.conversationId !== null) {
+    const conversation = await tx.conversations.getForAppend(write.scope, write.conversationId);
+    if (!conversation)
+      throw new EnclaveError('not_found', `No conversation found with id '${write.conversationId}'.`, {
+        param: 'conversation',
       });
-    }
-    const records: ItemRecord[] = write.items.map((item, index) => ({
-      id: item.id,
-      tenantId: write.tenantId,
-      labelId: item.labelId,
-      conversationId: write.conversationId,
-      responseId: write.response?.id ?? null,
-      position: first + index,
-      type: item.type,
-      role: item.role,
-      status: item.status,
-      callId: item.callId,
-      content: JSON.stringify(item.body),
-      createdAt: now,
-    }));
-    await tx.items.insertMany(records);
-    if (write.response) await tx.responses.insert(write.response);
-    if (write.memory) await recordForMemory(tx, write.memory, write.items, now);
-  });
+    const container = await labels.label(conversation.labelId, tx);
+    const highWater = lub(await labels.label(conversation.highWaterLabelId, tx), write.label);
+    requireNoWriteDown(container, highWater);
+    const highWaterLabelId = await labels.ensure(highWater, tx);
+    first = await tx.conversations.advance(write.scope, write.conversationId, {
+      count: write.items.length,
+      highWaterLabelId,
+      now,
+    });
+  }
+  const records: ItemRecord[] = write.items.map((item, index) => ({
+    id: item.id,
+    tenantId: write.tenantId,
+    labelId: item.labelId,
+    conversationId: write.conversationId,
+    responseId: write.response?.id ?? null,
+    position: first + index,
+    type: item.type,
+    role: item.role,
+    status: item.status,
+    callId: item.callId,
+    content: JSON.stringify(item.body),
+    createdAt: now,
+  }));
+  await tx.items.insertMany(records);
+  if (write.response) await tx.responses.insert(write.response);
+  if (write.memory) await recordForMemory(tx, write.memory, write.items, now);
 }
 
 /**
- * The write decision, recorded before the transaction (an audit append cannot join a SQLite transaction, and a
- * failed append must leave nothing written): into a conversation, no write down; otherwise the response row
- * (or, without one, each item) is the object written. The transaction re-checks no write down on its own read.
+ * The write decision, held for the write's transaction: into a conversation, no write down; otherwise the
+ * response row (or, without one, each item) is the object written. The transaction re-checks no write down
+ * on its own read.
  */
-async function recordWrite(store: Store, labels: LabelAccess, write: TurnWrite): Promise<void> {
+async function recordWrite(
+  store: Store,
+  labels: LabelAccess,
+  write: TurnWrite,
+  audit: PendingAudit,
+): Promise<void> {
   if (write.conversationId !== null) {
     const conversation = await store.conversations.get(write.scope, write.conversationId);
     if (conversation) {
-      await labels.requireWrite(write.principal, { kind: 'conversation', ...conversation }, write.label);
+      await labels.requireWrite(
+        write.principal,
+        { kind: 'conversation', ...conversation },
+        write.label,
+        audit,
+      );
       return;
     }
     // Missing or invisible: the transaction answers 404; record the refusal like any other.
@@ -119,6 +135,7 @@ async function recordWrite(store: Store, labels: LabelAccess, write: TurnWrite):
         new EnclaveError('not_found', `No conversation found with id '${write.conversationId}'.`, {
           param: 'conversation',
         }),
+      audit,
     );
     return;
   }
@@ -126,7 +143,7 @@ async function recordWrite(store: Store, labels: LabelAccess, write: TurnWrite):
     ? [{ kind: 'response', id: write.response.id, labelId: write.response.labelId }]
     : write.items.map((item) => ({ kind: 'item', id: item.id, labelId: item.labelId }));
   for (const object of objects)
-    await labels.requireWrite(write.principal, object, await labels.label(object.labelId));
+    await labels.requireWrite(write.principal, object, await labels.label(object.labelId), audit);
 }
 
 /** No write down: what goes into a container must be dominated by the container's label. */

@@ -1,4 +1,5 @@
 import { notFound } from '../errors/index.js';
+import type { AuthEntry } from '../identity/auth-entry.js';
 import type { Principal } from '../identity/principal.js';
 import { renderBanner } from '../labels/index.js';
 import type { ResponseRecord } from '../store/repos/response-repo.js';
@@ -18,11 +19,11 @@ export class Responses {
     principal: Principal,
     request: CreateResponse,
     signal?: AbortSignal,
-    /** The request's `auth.ok` append, still committing: it joins the turn's first audit batch. */
-    authAudit?: Promise<void>,
+    /** The request's `auth.ok` entry, unrecorded: the turn commits it with its first audit commit. */
+    auth?: AuthEntry,
   ): Promise<PreparedTurn> {
     // Under the conversation's single-writer lease (conversation-turn.ts): racing turns serialize.
-    return prepareSerialized(this.deps, principal, request, signal, { authAudit });
+    return prepareSerialized(this.deps, principal, request, signal, { auth });
   }
 
   run(turn: PreparedTurn, signal?: AbortSignal) {

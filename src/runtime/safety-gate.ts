@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { promptSha256, type AuditContentSealer, type AuditLog } from '../audit/index.js';
+import { promptSha256, type AuditContentSealer, type AuditEntry, type AuditLog } from '../audit/index.js';
 import { configSection, type Config } from '../config/config.js';
 import { canonicalLabel, type Label } from '../labels/index.js';
 import {
   actions,
-  recordVerdict,
+  verdictRecord,
   type Action,
   type Policy,
   type Safety,
@@ -13,7 +13,7 @@ import {
   type Verdict,
 } from '../safety/index.js';
 import type { Store } from '../store/store.js';
-import { appendVia, type PendingAudit } from './pending-audit.js';
+import type { PendingAudit } from './pending-audit.js';
 
 /**
  * The runtime's side of the safety stack (`src/safety`): it decides nothing itself. It classifies a text on a
@@ -49,8 +49,8 @@ export interface ScreenContext {
   label: Label;
   labelId: string;
   /**
-   * Collects the verdict's audit append instead of awaiting it (pending-audit.ts): set only where the caller
-   * settles it before the screened text is stored or answered (a turn's output, turn-stream.ts).
+   * Holds the verdict's rows and audit entry for the turn's next commit instead of writing them here
+   * (pending-audit.ts): set only where the turn commits or settles them before it goes on.
    */
   pending?: PendingAudit | undefined;
 }
@@ -126,7 +126,7 @@ export class SafetyGate {
    */
   async record(ctx: ScreenContext, target: ScreenTarget, verdict: Verdict): Promise<Screened> {
     const label = target.label ?? { label: ctx.label, labelId: ctx.labelId };
-    const { verdictId, reviewId } = await recordVerdict(this.store.safety, {
+    const rows = verdictRecord({
       tenantId: ctx.tenantId,
       surface: target.surface,
       text: target.text,
@@ -135,6 +135,9 @@ export class SafetyGate {
       labelId: label.labelId,
       requester: ctx.principal,
     });
+    const { verdictId, reviewId } = rows;
+    // Without a turn to commit with, the rows are written now and the entry appended after them.
+    if (!ctx.pending) await rows.write(this.store.safety);
     const blocked = verdict.action === 'block' || verdict.action === 'escalate';
     const entryLabel = canonicalLabel(label.label);
     const sealed = this.auditContent
@@ -144,7 +147,7 @@ export class SafetyGate {
           target.text,
         )
       : undefined;
-    const appended = this.audit.append({
+    const entry: AuditEntry = {
       type: 'safety.verdict',
       time: Date.now(),
       tenant: ctx.tenantId,
@@ -171,8 +174,9 @@ export class SafetyGate {
         promptSha256: promptSha256(target.text),
         ...sealed,
       },
-    });
-    await appendVia(ctx.pending, appended);
+    };
+    if (ctx.pending) ctx.pending.hold(entry, (tx) => rows.write(tx.safety));
+    else await this.audit.append(entry);
     return { target, verdict, verdictId, reviewId };
   }
 }

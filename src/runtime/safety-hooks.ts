@@ -2,6 +2,7 @@ import type { Principal } from '../identity/principal.js';
 import type { Label } from '../labels/index.js';
 import type { ModelEvent, ModelItem } from '../providers/index.js';
 import type { NewItem } from './items.js';
+import type { PendingAudit } from './pending-audit.js';
 import type { ScreenContext } from './safety-gate.js';
 import { requireInputsAllowed, screenChatInputs, screenInputs } from './safety-inputs.js';
 import { screenOutput } from './safety-output.js';
@@ -16,7 +17,8 @@ import type { PreparedTurn, RuntimeDeps } from './turn.js';
 export async function safetyIn(
   deps: RuntimeDeps,
   principal: Principal,
-  context: { label: Label; labelId: string },
+  /** `pending`: the turn's audit holder; the verdicts commit with its next commit (pending-audit.ts). */
+  context: { label: Label; labelId: string; pending?: PendingAudit | undefined },
   items: NewItem[],
   instructions: string | null,
 ): Promise<{ items: NewItem[]; instructions: string | null }> {

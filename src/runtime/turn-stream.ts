@@ -123,8 +123,12 @@ export async function* runTurn(
       }
     }
   } catch (error) {
-    // [runs] a durable run parked on an approval or lost its worker: nothing is stored, it resumes later.
-    if (stopsTurnUnstored(error, signal)) throw error;
+    // [runs] a durable run parked on an approval or lost its worker: nothing is stored, it resumes later
+    // (what the turn recorded so far is committed first).
+    if (stopsTurnUnstored(error, signal)) {
+      if (turn.audit) await turn.audit.settleThenThrow(error);
+      throw error;
+    }
     if (signal?.aborted) {
       [status, view.incompleteReason] = cancelledBy(signal)
         ? ['cancelled', null]
@@ -148,9 +152,9 @@ export async function* runTurn(
   // [safety out] done above, while streaming: a block fails the turn with safety_blocked before this point.
 
   // 8. Persist: the one labelled write of the turn. A turn whose model call could not be recorded is not
-  // stored at all (fail-closed: nothing the audit log does not know of). The turn's entries still committing
-  // (model call, output verdict: pending-audit.ts) commit with the write decision, or here when nothing is
-  // stored; one that fails fails the turn, unstored.
+  // stored at all (fail-closed: nothing the audit log does not know of). The turn's held entries (model call,
+  // output verdicts: pending-audit.ts) commit with the write decision and the turn's rows, or on their own when
+  // nothing is stored; a failure to record fails the turn, unstored.
   const unrecorded = await persistRecorded(turn, failure, async () => {
     await persistWrite(deps.store, deps.labels, {
       principal: turn.principal,

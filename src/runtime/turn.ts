@@ -1,3 +1,4 @@
+import type { AuthEntry } from '../identity/auth-entry.js';
 import type { Principal } from '../identity/principal.js';
 import { lub, type Label } from '../labels/index.js';
 import type { FunctionToolSpec, ModelRouter, RoutedTurn, ToolChoice } from '../providers/index.js';
@@ -15,7 +16,7 @@ import type { ResponseParams } from './response-object.js';
 import type { SafetyGate } from './safety-gate.js';
 import { safetyIn } from './safety-hooks.js';
 import { recallMemory, type MemoryRuntime } from './memory-hooks.js';
-import { PendingAudit } from './pending-audit.js';
+import type { PendingAudit } from './pending-audit.js';
 import { offerMemoryTool } from './memory-tool.js';
 import type { BuiltinToolHost } from '../runs/builtin-tools.js';
 
@@ -87,15 +88,15 @@ export async function prepareTurn(
   request: CreateResponse,
   signal: AbortSignal | undefined,
   /**
-   * [runs] `id`: the response id a background run was given at submit time. [audit] `authAudit`: the request's
-   * `auth.ok` append, still committing; it joins the turn's first batch (settled before any model is contacted).
+   * [runs] `id`: the response id a background run was given at submit time. [audit] `auth`: the request's
+   * `auth.ok` entry, unrecorded; it commits first in the turn's first audit commit (before any model is contacted).
    */
-  options: { id?: string | undefined; authAudit?: Promise<void> | undefined } = {},
+  options: { id?: string | undefined; auth?: AuthEntry | undefined } = {},
 ): Promise<PreparedTurn> {
-  // [audit] entries issued but not yet awaited (pending-audit.ts) share one commit; they are settled before a
-  // model is contacted and before a refusal goes out, and the turn's end settles the rest (turn-stream.ts).
-  const pending = new PendingAudit();
-  if (options.authAudit) pending.add(options.authAudit);
+  // [audit] the turn's entries are held (pending-audit.ts) and commit together: before a model is contacted,
+  // before a refusal goes out, and with the turn's write at its end (turn-stream.ts, persist.ts).
+  const pending = deps.labels.decisions.pending(deps.store);
+  options.auth?.takeInto((entry) => pending.hold(entry));
   return prepareAudited(deps, principal, request, signal, options, pending).catch((error: unknown) =>
     pending.settleThenThrow(error),
   );
@@ -128,7 +129,13 @@ async function prepareAudited(
 
   // [safety in]   classify `inputs` before any model sees them: 403 on block or escalation; the model sees
   // (and the store keeps) redacted text.
-  const safe = await safetyIn(deps, principal, { label, labelId }, inputs.items, request.instructions);
+  const safe = await safetyIn(
+    deps,
+    principal,
+    { label, labelId, pending },
+    inputs.items,
+    request.instructions,
+  );
   inputs.items = safe.items;
   request.instructions = safe.instructions;
   // [memory recall] recalled memories join the context (a developer message marked as memory, recalled inside
@@ -154,7 +161,12 @@ async function prepareAudited(
   // for this label may be contacted.
   labelId = await deps.labels.ensure(label);
   if (history.conversation)
-    await deps.labels.requireWrite(principal, { kind: 'conversation', ...history.conversation }, label);
+    await deps.labels.requireWrite(
+      principal,
+      { kind: 'conversation', ...history.conversation },
+      label,
+      pending,
+    );
   const isAllowed = accreditedFor(label);
 
   // [audit] the chain read's decision commits before any model sees what was read.

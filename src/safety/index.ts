@@ -43,4 +43,10 @@ export {
   type Surface,
   type Verdict,
 } from './verdict.js';
-export { decideReview, recordVerdict, reviewedTrainingRows, needsReview } from './review/review-queue.js';
+export {
+  decideReview,
+  recordVerdict,
+  reviewedTrainingRows,
+  needsReview,
+  verdictRecord,
+} from './review/review-queue.js';

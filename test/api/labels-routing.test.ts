@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnclaveError } from '../../src/errors/index.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
+import { refusingAudit } from '../support/refusing-audit.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { auditEntries, classified, statusOf } from './labels-support.js';
 
@@ -156,34 +156,25 @@ describe('accredited routing and fail-closed audit of model calls', () => {
   it('fails a response create when its model call cannot be recorded, and stores nothing of it', async () => {
     const conversation = await ts.conversations.create({}, classified('SECRET'));
     const audit = server.services.audit;
-    const original = audit.append.bind(audit);
-    (audit as { append: typeof audit.append }).append = async (entry) => {
-      if (entry.type === 'model.call')
-        throw new EnclaveError('audit_unavailable', 'The audit log cannot commit.');
-      return original(entry);
-    };
-    try {
-      const failed = ts.responses
-        .create(
-          { model: 'openai/us-secret', input: 'unrecorded', conversation: conversation.id },
-          classified('SECRET'),
-        )
-        .catch((e: unknown) => e);
-      expect(await failed).toMatchObject({ status: 503, error: { code: 'audit_unavailable' } });
-    } finally {
-      (audit as { append: typeof audit.append }).append = original;
-    }
+    const failed = await refusingAudit(
+      audit,
+      (entry) => entry.type === 'model.call',
+      () =>
+        ts.responses
+          .create(
+            { model: 'openai/us-secret', input: 'unrecorded', conversation: conversation.id },
+            classified('SECRET'),
+          )
+          .catch((e: unknown) => e),
+    );
+    expect(failed).toMatchObject({ status: 503, error: { code: 'audit_unavailable' } });
     expect((await ts.conversations.items.list(conversation.id)).data).toEqual([]);
     // And a read whose decision cannot be recorded is not answered.
-    (audit as { append: typeof audit.append }).append = async (entry) => {
-      if (entry.type === 'access.allow')
-        throw new EnclaveError('audit_unavailable', 'The audit log cannot commit.');
-      return original(entry);
-    };
-    try {
-      expect(await statusOf(ts.conversations.retrieve(conversation.id))).toBe(503);
-    } finally {
-      (audit as { append: typeof audit.append }).append = original;
-    }
+    const read = await refusingAudit(
+      audit,
+      (entry) => entry.type === 'access.allow',
+      () => statusOf(ts.conversations.retrieve(conversation.id)),
+    );
+    expect(read).toBe(503);
   });
 });

@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/index.js';
-import { EnclaveError } from '../../src/errors/index.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
+import { refusingAudit } from '../support/refusing-audit.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const MODEL = 'openai/mock-1';
@@ -42,19 +42,8 @@ describe('audit entries a turn commits together', () => {
     return rows.map((r) => JSON.parse(r.entry) as Logged);
   };
   /** Makes the audit log refuse the entries `refuse` picks while `fn` runs. */
-  const refusing = async <T>(refuse: (entry: AuditEntry) => boolean, fn: () => Promise<T>): Promise<T> => {
-    const audit = server.services.audit;
-    const original = audit.append.bind(audit);
-    (audit as { append: typeof audit.append }).append = async (entry) => {
-      if (refuse(entry)) throw new EnclaveError('audit_unavailable', 'The audit log cannot commit.');
-      return original(entry);
-    };
-    try {
-      return await fn();
-    } finally {
-      (audit as { append: typeof audit.append }).append = original;
-    }
-  };
+  const refusing = <T>(refuse: (entry: AuditEntry) => boolean, fn: () => Promise<T>): Promise<T> =>
+    refusingAudit(server.services.audit, refuse, fn);
   const detail = (entry: AuditEntry) => (entry.detail ?? {}) as Logged['detail'] & object;
 
   it('records every decision of a stored chained turn, in order', async () => {

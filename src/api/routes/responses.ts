@@ -104,19 +104,19 @@ export const createResponseRoute = defineRoute({
   body: createResponseBody,
   // [audit] the auth entry commits with the turn's first batch (one durable commit less per request).
   joinsAuthAudit: true,
-  handle: async ({ body, principal, services, request, reply, authAudit }) => {
+  handle: async ({ body, principal, services, request, reply, authEntry }) => {
     const signal = disconnectSignal(reply);
     const responses = services.runtime.responses;
     // [memory tool] with memory on, a stored turn runs as a run: the model may call the memory tool there.
     if (runsCreateRequest(body) || runsForMemoryTool(services.runtime.deps.memory, principal, body)) {
-      await authAudit;
+      await authEntry?.recorded();
       return createAsRun({ body, principal, services, request, reply }, signal);
     }
     const created = toCreateResponse(body, labelHeader(request.headers));
     const turn = await responses
-      .prepare(principal, structuredClone(created), signal, authAudit)
+      .prepare(principal, structuredClone(created), signal, authEntry)
       .catch(async (error: unknown) => {
-        await authAudit; // settled by the turn already; a held request is stored only once it is durable
+        await authEntry?.recorded(); // a held request is stored as a run only once the auth entry is durable
         return heldAsRun(services, principal, body, created, error);
       });
     const events = responses.run(turn, signal);

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import OpenAI, { type ClientOptions } from 'openai';
-import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { ModelEvent, ModelProvider, ModelRequest, StopReason } from '../model-provider.js';
+import type { ModelEvent, ModelProvider, ModelRequest, ModelUsage, StopReason } from '../model-provider.js';
 import { toUpstreamError, type UpstreamContext } from '../provider-error.js';
 import { countRequestTokens, countTokens } from '../tokens.js';
+import { ChatClient, type ChatChunk, type ToolCallFragment } from './chat-client.js';
 import { toChatParams, type MaxTokensField } from './map-request.js';
 
 export interface OpenAIProviderOptions {
@@ -36,23 +35,20 @@ const finishReasons: Readonly<Record<string, StopReason>> = {
  */
 export class OpenAIProvider implements ModelProvider {
   readonly name = 'openai';
-  private readonly client: OpenAI;
+  private readonly client: ChatClient;
   private readonly context: UpstreamContext;
   private readonly maxTokensField: MaxTokensField;
   private readonly includeUsage: boolean;
 
   constructor(options: OpenAIProviderOptions) {
-    const clientOptions: ClientOptions = {
-      // The SDK insists on a key; with none configured the Authorization header is removed below.
-      apiKey: options.apiKey ?? 'none',
-      // Retries, timeouts and fallback belong to the ModelRouter, which sees every endpoint.
-      maxRetries: 0,
-      timeout: 60 * 60 * 1000,
-      defaultHeaders: { ...options.headers, ...(options.apiKey ? {} : { Authorization: null }) },
-    };
-    if (options.baseURL !== undefined) clientOptions.baseURL = options.baseURL;
-    this.client = new OpenAI(clientOptions);
     this.context = { endpoint: options.endpointId, secrets: options.apiKey ? [options.apiKey] : [] };
+    // No retries or timeouts in the client: those belong to the ModelRouter, which sees every endpoint.
+    this.client = new ChatClient({
+      baseURL: options.baseURL,
+      apiKey: options.apiKey,
+      headers: options.headers,
+      context: this.context,
+    });
     this.maxTokensField =
       options.maxTokensField ?? (options.baseURL ? 'max_tokens' : 'max_completion_tokens');
     this.includeUsage = options.includeUsage ?? true;
@@ -63,32 +59,30 @@ export class OpenAIProvider implements ModelProvider {
       maxTokensField: this.maxTokensField,
       includeUsage: this.includeUsage,
     });
-    const calls = new Map<number, { callId: string; name: string; arguments: string }>();
+    const calls = new Map<number, PendingCall>();
     let stopReason: StopReason | undefined;
-    let usage: ChatCompletionChunk['usage'];
+    let usage: ModelUsage | undefined;
     let text = '';
     try {
-      const stream = await this.client.chat.completions.create(params, { signal: request.signal ?? null });
-      for await (const chunk of stream) {
-        if (chunk.usage) usage = chunk.usage;
-        const choice = chunk.choices[0];
+      for await (const chunk of this.client.stream(params, request.signal)) {
+        if (chunk.usage) usage = toUsage(chunk.usage) ?? usage;
+        const choice = chunk.choices?.[0];
         if (!choice) continue;
         const delta = choice.delta;
-        const piece = delta.content ?? delta.refusal;
-        if (piece) {
-          text += piece;
-          yield { type: 'text_delta', text: piece };
+        if (delta) {
+          const piece = delta.content || delta.refusal;
+          if (typeof piece === 'string' && piece) {
+            text += piece;
+            yield { type: 'text_delta', text: piece };
+          }
+          if (Array.isArray(delta.tool_calls))
+            for (const fragment of delta.tool_calls) addFragment(calls, fragment);
         }
-        for (const fragment of delta.tool_calls ?? []) {
-          const call = calls.get(fragment.index) ?? { callId: '', name: '', arguments: '' };
-          if (fragment.id) call.callId = fragment.id;
-          if (fragment.function?.name) call.name += fragment.function.name;
-          if (fragment.function?.arguments) call.arguments += fragment.function.arguments;
-          calls.set(fragment.index, call);
+        if (typeof choice.finish_reason === 'string' && choice.finish_reason) {
+          stopReason = finishReasons[choice.finish_reason] ?? 'stop';
         }
-        if (choice.finish_reason) stopReason = finishReasons[choice.finish_reason] ?? 'stop';
       }
-      // The SDK ends an aborted stream quietly; a cut-off answer must not pass for a finished one.
+      // A stream cut off by an abort must not pass for a finished one, however the transport ended it.
       request.signal?.throwIfAborted();
     } catch (error) {
       throw toUpstreamError(error, this.context, request.signal);
@@ -105,13 +99,31 @@ export class OpenAIProvider implements ModelProvider {
     }
     yield {
       type: 'done',
-      usage: usage
-        ? { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens }
-        : {
-            inputTokens: countRequestTokens(request),
-            outputTokens: countTokens(text, request.model) + callTokens,
-          },
+      usage: usage ?? {
+        inputTokens: countRequestTokens(request),
+        outputTokens: countTokens(text, request.model) + callTokens,
+      },
       stopReason: stopReason ?? (calls.size > 0 ? 'tool_calls' : 'stop'),
     };
   }
+}
+
+type PendingCall = { callId: string; name: string; arguments: string };
+
+/** Tool calls stream as fragments keyed by index: the first carries id and name, arguments follow. */
+function addFragment(calls: Map<number, PendingCall>, fragment: ToolCallFragment): void {
+  const index = typeof fragment.index === 'number' ? fragment.index : 0;
+  const call = calls.get(index) ?? { callId: '', name: '', arguments: '' };
+  if (typeof fragment.id === 'string' && fragment.id) call.callId = fragment.id;
+  const fn = fragment.function;
+  if (typeof fn?.name === 'string') call.name += fn.name;
+  if (typeof fn?.arguments === 'string') call.arguments += fn.arguments;
+  calls.set(index, call);
+}
+
+function toUsage(usage: NonNullable<ChatChunk['usage']>): ModelUsage | undefined {
+  const { prompt_tokens: input, completion_tokens: output } = usage;
+  return typeof input === 'number' && typeof output === 'number'
+    ? { inputTokens: input, outputTokens: output }
+    : undefined;
 }

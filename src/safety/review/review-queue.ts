@@ -23,50 +23,70 @@ export interface RecordVerdictInput {
   now?: number;
 }
 
+/** A verdict's ids, known before its rows are written, and the write of those rows. */
+export interface VerdictRecord {
+  verdictId: string;
+  reviewId: string | null;
+  write(repo: SafetyRepo): Promise<void>;
+}
+
 /**
- * Records a verdict (always; the text only as a hash) and, when it needs a human, queues the text for review.
- * An escalated item stays `pending` until a reviewer decides: the runtime holds the request on that status.
+ * The rows of a verdict (always; the text only as a hash) and, when it needs a human, its review item. An
+ * escalated item stays `pending` until a reviewer decides: the runtime holds the request on that status. The
+ * ids come first so the verdict's audit entry can name them and commit in the same transaction as the rows.
  */
+export function verdictRecord(input: RecordVerdictInput): VerdictRecord {
+  const now = input.now ?? Date.now();
+  const verdictId = `sv_${randomUUID().replaceAll('-', '')}`;
+  const reviewId = needsReview(input.verdict) ? `sr_${randomUUID().replaceAll('-', '')}` : null;
+  return {
+    verdictId,
+    reviewId,
+    async write(repo) {
+      await repo.insertVerdict({
+        id: verdictId,
+        tenantId: input.tenantId,
+        surface: input.surface,
+        subject: input.subject ?? null,
+        action: input.verdict.action,
+        flagged: input.verdict.flagged,
+        score: input.verdict.score,
+        categories: input.verdict.categories,
+        policyVersion: input.verdict.policyVersion,
+        modelVersion: input.verdict.modelVersion,
+        textSha256: createHash('sha256').update(input.text).digest('hex'),
+        createdAt: now,
+      });
+      if (reviewId === null) return;
+      await repo.enqueueReview({
+        id: reviewId,
+        tenantId: input.tenantId,
+        verdictId,
+        labelId: input.labelId ?? null,
+        requester: input.requester ?? null,
+        surface: input.surface,
+        text: input.text,
+        action: input.verdict.action,
+        categories: input.verdict.categories.map((c) => c.category),
+        status: 'pending',
+        decisionCategories: null,
+        reviewer: null,
+        note: null,
+        decidedAt: null,
+        createdAt: now,
+      });
+    },
+  };
+}
+
+/** Records a verdict and its review item now (see verdictRecord). */
 export async function recordVerdict(
   repo: SafetyRepo,
   input: RecordVerdictInput,
 ): Promise<{ verdictId: string; reviewId: string | null }> {
-  const now = input.now ?? Date.now();
-  const verdictId = `sv_${randomUUID().replaceAll('-', '')}`;
-  await repo.insertVerdict({
-    id: verdictId,
-    tenantId: input.tenantId,
-    surface: input.surface,
-    subject: input.subject ?? null,
-    action: input.verdict.action,
-    flagged: input.verdict.flagged,
-    score: input.verdict.score,
-    categories: input.verdict.categories,
-    policyVersion: input.verdict.policyVersion,
-    modelVersion: input.verdict.modelVersion,
-    textSha256: createHash('sha256').update(input.text).digest('hex'),
-    createdAt: now,
-  });
-  if (!needsReview(input.verdict)) return { verdictId, reviewId: null };
-  const reviewId = `sr_${randomUUID().replaceAll('-', '')}`;
-  await repo.enqueueReview({
-    id: reviewId,
-    tenantId: input.tenantId,
-    verdictId,
-    labelId: input.labelId ?? null,
-    requester: input.requester ?? null,
-    surface: input.surface,
-    text: input.text,
-    action: input.verdict.action,
-    categories: input.verdict.categories.map((c) => c.category),
-    status: 'pending',
-    decisionCategories: null,
-    reviewer: null,
-    note: null,
-    decidedAt: null,
-    createdAt: now,
-  });
-  return { verdictId, reviewId };
+  const record = verdictRecord(input);
+  await record.write(repo);
+  return { verdictId: record.verdictId, reviewId: record.reviewId };
 }
 
 export interface ReviewerDecision {

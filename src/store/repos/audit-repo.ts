@@ -56,6 +56,12 @@ export interface AuditRepo {
    * in-memory databases and connections already at FULL, where a durable transaction is the way.
    */
   walFile(): Promise<string | undefined>;
+  /**
+   * Inside a transaction: makes its commit durable where that is decided per transaction — PostgreSQL
+   * (`synchronous_commit = on`, whatever the server's default). SQLite decides it per connection (its level,
+   * or the WAL fsync the log runs after a commit, see walFile): nothing to do.
+   */
+  durableCommit(): Promise<void>;
 }
 
 // Rows per INSERT statement: far below SQLite's 32766 and PostgreSQL's 65535 bound parameters.
@@ -211,6 +217,10 @@ export function auditRepo(db: Kysely<Database>, dialect: Dialect): AuditRepo {
       if (mode.rows[0]?.journal_mode !== 'wal' || (level.rows[0]?.synchronous ?? 2) >= 2 || !file)
         return undefined;
       return `${file}-wal`;
+    },
+    async durableCommit() {
+      if (dialect === 'postgres')
+        await db.executeQuery(CompiledQuery.raw('set local synchronous_commit = on'));
     },
   };
 }

@@ -1,0 +1,30 @@
+import type { AuditEntry, AuditLog } from '../../src/audit/index.js';
+import { EnclaveError } from '../../src/errors/index.js';
+
+/**
+ * Makes `log` refuse (`audit_unavailable`) the entries `refuse` picks while `fn` runs, on both of its write
+ * paths: appends of their own and entries committed inside a turn's transaction (which then rolls back whole).
+ */
+export async function refusingAudit<T>(
+  log: AuditLog,
+  refuse: (entry: AuditEntry) => boolean,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const patched = log as { append: AuditLog['append']; appendWithin: AuditLog['appendWithin'] };
+  const { append, appendWithin } = { append: log.append.bind(log), appendWithin: log.appendWithin.bind(log) };
+  const refusal = () => new EnclaveError('audit_unavailable', 'The audit log cannot commit.');
+  patched.append = async (entry) => {
+    if (refuse(entry)) throw refusal();
+    return append(entry);
+  };
+  patched.appendWithin = async (tx, entries) => {
+    if (entries.some(refuse)) throw refusal();
+    return appendWithin(tx, entries);
+  };
+  try {
+    return await fn();
+  } finally {
+    patched.append = append;
+    patched.appendWithin = appendWithin;
+  }
+}
