@@ -31,6 +31,7 @@ import {
   repoRoot,
   runEnclave,
   spawnEnclave,
+  spawnFloor,
   spawnMock,
   tempDir,
   type CliMode,
@@ -66,7 +67,7 @@ if (!(warmup >= 0)) throw new Error(`--warmup must be a number of seconds >= 0, 
 if (args.log !== 'file' && args.log !== 'null') throw new Error(`--log must be 'file' or 'null'`);
 const mode: CliMode = args.dist ? 'dist' : 'tsx';
 const cli = enclaveCli(resolve(args.tree ?? repoRoot), mode);
-const known = ['direct', 'direct-stream', 'nonstream', 'stream', 'chained'];
+const known = ['direct', 'direct-stream', 'nonstream', 'stream', 'chained', 'floor'];
 const wanted = new Set(args.scenarios.split(','));
 const unknown = [...wanted].filter((k) => !known.includes(k));
 if (unknown.length) throw new Error(`--scenarios: unknown ${unknown.join(',')}; known: ${known.join(',')}`);
@@ -141,18 +142,25 @@ const viaEnclave = (stream: boolean) => async () => {
   const r = await client.post(responsesUrl, { model: MODEL, input: INPUT, stream }, auth);
   return r.status === 200 && (!stream || r.text.includes('response.completed'));
 };
-const chains = new Map<number, { id: string; turns: number }>();
-const chained = async (worker: number): Promise<boolean> => {
-  const chain = chains.get(worker);
-  const previous = chain && chain.turns < CHAIN ? chain.id : undefined;
-  enclaveRequests++;
-  const body = { model: MODEL, input: INPUT, ...(previous ? { previous_response_id: previous } : {}) };
-  const r = await client.post(responsesUrl, body, auth);
-  if (r.status !== 200) return false;
-  const turns = previous ? (chain?.turns ?? 0) + 1 : 1;
-  chains.set(worker, { id: (JSON.parse(r.text) as { id: string }).id, turns });
-  return true;
+/** Stored turns chained with previous_response_id, restarting every CHAIN turns (per worker, per target). */
+const chainedTo = (url: URL, count: () => void) => {
+  const chains = new Map<number, { id: string; turns: number }>();
+  return async (worker: number): Promise<boolean> => {
+    const chain = chains.get(worker);
+    const previous = chain && chain.turns < CHAIN ? chain.id : undefined;
+    count();
+    const body = { model: MODEL, input: INPUT, ...(previous ? { previous_response_id: previous } : {}) };
+    const r = await client.post(url, body, auth);
+    if (r.status !== 200) return false;
+    const turns = previous ? (chain?.turns ?? 0) + 1 : 1;
+    chains.set(worker, { id: (JSON.parse(r.text) as { id: string }).id, turns });
+    return true;
+  };
 };
+const chained = chainedTo(responsesUrl, () => enclaveRequests++);
+// The floor (bench/serve/floor-server.ts): the same chained turn with only the storage guarantee's own work.
+const floor = wanted.has('floor') ? await spawnFloor(mock.url) : undefined;
+const floorChained = floor ? chainedTo(new URL('/v1/responses', floor.url), () => undefined) : undefined;
 
 interface Scenario {
   key: string;
@@ -167,6 +175,16 @@ const all: Scenario[] = [
   { key: 'nonstream', name: 'Enclave non-stream, stored', send: viaEnclave(false), base: 'direct' },
   { key: 'stream', name: 'Enclave stream (SSE), stored', send: viaEnclave(true), base: 'direct-stream' },
   { key: 'chained', name: `Enclave stored, chained (≤${CHAIN} turns)`, send: chained, base: 'direct' },
+  ...(floorChained
+    ? [
+        {
+          key: 'floor',
+          name: `floor: durable encrypted store only, chained`,
+          send: floorChained,
+          base: 'direct',
+        },
+      ]
+    : []),
 ];
 // A scenario brings its baseline along, so every Enclave row has an added figure.
 for (const s of all) if (wanted.has(s.key) && s.base) wanted.add(s.base);
@@ -233,6 +251,7 @@ console.log(
 );
 client.close();
 await enclave.stop();
+await floor?.stop();
 await mock.stop();
 // The exit handler (serve/children.ts) removes the temp folder with the data dir and the log.
 process.exit(0);

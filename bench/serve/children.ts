@@ -154,6 +154,16 @@ export const spawnMock = (): Promise<Served> =>
     /mock listening on (http:\/\/\S+)/,
   );
 
+/** The floor server (bench/serve/floor-server.ts) in its own process, calling `upstream`. */
+export const spawnFloor = (upstream: string): Promise<Served> =>
+  serve(
+    repoRoot,
+    ['--import', 'tsx', join(repoRoot, 'bench/serve/floor-server.ts'), upstream],
+    cleanEnv({}),
+    'inherit',
+    /floor listening on (http:\/\/\S+)/,
+  );
+
 const clockTicks = ((): number => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

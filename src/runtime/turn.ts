@@ -169,8 +169,9 @@ async function prepareAudited(
     );
   const isAllowed = accreditedFor(label);
 
-  // [audit] the chain read's decision commits before any model sees what was read.
-  await pending.settle();
+  // [audit] the turn's entries so far (auth, chain read, input verdicts) commit before any model sees what was
+  // read; their fsync runs while the model starts (durable below, before the turn answers anything).
+  await pending.commit();
 
   // 5. Context management: compaction past the threshold, then truncation to the model's window.
   // [audit] the summary's model call is recorded like the turn's own (`model.call`, purpose `compaction`).
@@ -214,6 +215,11 @@ async function prepareAudited(
     () => deps.router.open(request.model, sent, { isAllowed, signal }),
     sent,
   );
+  // [audit] durable before the first byte of an answer (or a refusal) goes out.
+  await pending.settle().catch(async (error: unknown) => {
+    await abandon(routed);
+    throw error;
+  });
   const turn: PreparedTurn = {
     id,
     startedAt,
@@ -230,6 +236,18 @@ async function prepareAudited(
   };
   memoryTool?.bind(turn);
   return turn;
+}
+
+/** Closes an opened model turn that will not be read (its call is recorded as abandoned where it can be). */
+async function abandon(routed: RoutedTurn): Promise<void> {
+  // Started, then returned: a generator only runs its cleanup (closing the upstream stream) once started.
+  const events = routed.events[Symbol.asyncIterator]();
+  try {
+    await events.next();
+    await events.return?.();
+  } catch {
+    // The refusal the caller is about to throw is what counts.
+  }
 }
 
 async function compactStep(

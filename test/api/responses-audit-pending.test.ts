@@ -14,10 +14,11 @@ interface Logged {
 }
 
 /**
- * A turn issues some of its audit entries without waiting for each (src/runtime/pending-audit.ts) so they share
- * one commit. These prove it stays fail-closed and complete: every decision of a stored chained turn is in the
- * log, in order; and when an entry issued that way cannot be recorded, the model is not contacted (chain read)
- * or the turn is not stored (output verdict), and the client gets 503 `audit_unavailable`.
+ * A turn holds its audit entries and commits them together (src/runtime/pending-audit.ts): the first commit
+ * before the model is contacted, the rest with the turn's rows. These prove it stays fail-closed and complete:
+ * every decision of a stored chained turn is in the log, in order; when an entry cannot be recorded the model
+ * is not contacted (auth, chain read) or the turn is not stored (output verdict, model call); when the first
+ * commit cannot be made durable nothing is answered; and the client gets 503 `audit_unavailable`.
  */
 describe('audit entries a turn commits together', () => {
   let mock: MockOpenAI;
@@ -84,6 +85,34 @@ describe('audit entries a turn commits together', () => {
     );
     expect(failed).toMatchObject({ status: 503, error: { code: 'audit_unavailable' } });
     expect(mock.chatRequests().length).toBe(sent);
+  });
+
+  it('answers 503 and stores nothing when the first commit cannot be made durable (non-stream and stream)', async () => {
+    // The entries commit before the model is contacted; their fsync runs while it starts, and the turn answers
+    // nothing until it is done. Here it fails: the model was contacted, the client learns nothing of it.
+    const first = await client.responses.create({ model: MODEL, input: 'chain root for fsync' });
+    const chainRead = (e: AuditEntry) => e.type === 'access.allow' && detail(e).action === 'chain';
+    for (const stream of [false, true]) {
+      const sent = mock.chatRequests().length;
+      const before = (await logged()).length;
+      const failed = await refusingAudit(
+        server.services.audit,
+        chainRead,
+        () =>
+          client.responses
+            .create({ model: MODEL, input: 'not durable', previous_response_id: first.id, stream })
+            .catch((e: unknown) => e),
+        'durable',
+      );
+      expect(failed).toMatchObject({ status: 503, error: { code: 'audit_unavailable' } });
+      expect(mock.chatRequests().length).toBe(sent + 1);
+      // The opened model call was closed and recorded as abandoned; no response or write was stored.
+      const after = (await logged()).slice(before);
+      expect(after.filter((e) => e.type === 'model.call').map((e) => e.detail)).toEqual([
+        expect.objectContaining({ status: 'abandoned' }),
+      ]);
+      expect(after.some((e) => e.type === 'access.allow' && e.detail?.action === 'write')).toBe(false);
+    }
   });
 
   it("does not contact the model when the request's auth entry cannot be recorded (non-stream and stream)", async () => {

@@ -4,11 +4,13 @@ import { EnclaveError } from '../../src/errors/index.js';
 /**
  * Makes `log` refuse (`audit_unavailable`) the entries `refuse` picks while `fn` runs, on both of its write
  * paths: appends of their own and entries committed inside a turn's transaction (which then rolls back whole).
+ * With `at: 'durable'` the entries commit but are never made durable (a failed WAL fsync after the commit).
  */
 export async function refusingAudit<T>(
   log: AuditLog,
   refuse: (entry: AuditEntry) => boolean,
   fn: () => Promise<T>,
+  at: 'commit' | 'durable' = 'commit',
 ): Promise<T> {
   const patched = log as { append: AuditLog['append']; appendWithin: AuditLog['appendWithin'] };
   const { append, appendWithin } = { append: log.append.bind(log), appendWithin: log.appendWithin.bind(log) };
@@ -18,8 +20,10 @@ export async function refusingAudit<T>(
     return append(entry);
   };
   patched.appendWithin = async (tx, entries) => {
-    if (entries.some(refuse)) throw refusal();
-    return appendWithin(tx, entries);
+    if (!entries.some(refuse)) return appendWithin(tx, entries);
+    if (at === 'commit') throw refusal();
+    await appendWithin(tx, entries);
+    return () => Promise.reject(refusal());
   };
   try {
     return await fn();
