@@ -97,7 +97,7 @@ for (let i = 0; i < rows.length; i += 200)
     .values(rows.slice(i, i + 200))
     .execute();
 
-const repo = itemRepo(db);
+const repo = itemRepo(db, 'sqlite');
 /** The repository's page query, label filter removed: the baseline. */
 async function pageUnlabelled(after: string | undefined) {
   let query = db

@@ -34,6 +34,35 @@ export type KeyringVersion = z.infer<typeof versionSchema>;
 export type Keyring = z.infer<typeof keyringSchema>;
 
 /**
+ * The file stamps seen in the current turn of the event loop, by path. A stored turn seals several values and
+ * each asks for the current version: the file is checked once per loop turn instead of once per seal. Another
+ * process's change is seen from the next loop turn on (it could never be ordered more finely than that), and a
+ * write from this process clears its path at once, for every instance.
+ */
+const turnStamps = new Map<string, string>();
+let clearing = false;
+
+function stampOf(path: string): string | undefined {
+  let stamp = turnStamps.get(path);
+  if (stamp !== undefined) return stamp;
+  try {
+    const s = statSync(path);
+    stamp = `${s.mtimeMs}:${s.size}:${s.ino}`;
+  } catch {
+    return undefined; // absent: asked again next time (it may be created at any moment)
+  }
+  turnStamps.set(path, stamp);
+  if (!clearing) {
+    clearing = true;
+    setImmediate(() => {
+      turnStamps.clear();
+      clearing = false;
+    });
+  }
+  return stamp;
+}
+
+/**
  * The versioned key-ring state of a key provider, kept in one JSON file (mode 0600, dir 0700). It is
  * re-read whenever the file changes, so a `keys rotate` run from the CLI reaches a running server.
  * Writes are atomic (temp file + rename); the first creation is create-if-absent (link), so two
@@ -46,13 +75,8 @@ export class KeyringFile {
 
   /** The key ring, or undefined when the file does not exist yet. */
   read(): Keyring | undefined {
-    let stamp: string;
-    try {
-      const s = statSync(this.path);
-      stamp = `${s.mtimeMs}:${s.size}:${s.ino}`;
-    } catch {
-      return undefined;
-    }
+    const stamp = stampOf(this.path);
+    if (stamp === undefined) return undefined;
     if (this.cached?.stamp === stamp) return this.cached.ring;
     let parsed: ReturnType<typeof keyringSchema.safeParse>;
     try {
@@ -94,6 +118,7 @@ export class KeyringFile {
   /** Replaces the ring atomically. */
   write(ring: Keyring): void {
     renameSync(this.writeTemp(keyringSchema.parse(ring)), this.path);
+    turnStamps.delete(this.path);
     this.cached = undefined;
   }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -53,6 +53,26 @@ describe('LocalKeyProvider', () => {
     await expect(a.unwrap(made, ctx)).rejects.toMatchObject({ message: expect.stringMatching(/retired/) });
     const ring = JSON.parse(readFileSync(path, 'utf8')) as { versions: { version: number; key?: string }[] };
     expect(ring.versions.find((v) => v.version === 1)?.key).toBeUndefined();
+  });
+
+  it("sees another process's rotation from the next event-loop turn on", async () => {
+    const path = join(dir, 'kek.json');
+    const a = new LocalKeyProvider(path);
+    expect(await a.currentVersion()).toBe(1);
+    // What `enclave keys rotate` in another process does: a new ring file renamed over the old one.
+    const ring = JSON.parse(readFileSync(path, 'utf8')) as { current: number; versions: object[] };
+    const next = {
+      ...ring,
+      current: 2,
+      versions: [
+        ...ring.versions,
+        { version: 2, createdAt: 1, key: Buffer.alloc(32, 7).toString('base64url') },
+      ],
+    };
+    writeFileSync(`${path}.other`, JSON.stringify(next), { mode: 0o600 });
+    renameSync(`${path}.other`, path);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await a.currentVersion()).toBe(2);
   });
 
   it('refuses a damaged key file instead of making a new one', async () => {

@@ -14,13 +14,23 @@ const ACCESS_SEPARATOR = ' ACCESS=';
 
 export function canonicalLabel(label: Label): string {
   const normal = normalizeLabel(label);
-  const banner = renderBanner(normal);
-  return normal.access === undefined ? banner : `${banner}${ACCESS_SEPARATOR}${normal.access}`;
+  let text = canonicalOf.get(normal);
+  if (text === undefined) {
+    const banner = renderBanner(normal);
+    text = normal.access === undefined ? banner : `${banner}${ACCESS_SEPARATOR}${normal.access}`;
+    canonicalOf.set(normal, text);
+  }
+  return text;
 }
 
 let cache = new Map<string, Label>();
+/** Canonical strings of normalized labels (frozen, one object per lattice value). */
+let canonicalOf = new WeakMap<Label, string>();
 const CACHE_LIMIT = 10_000;
-onSchemeChange(() => (cache = new Map()));
+onSchemeChange(() => {
+  cache = new Map();
+  canonicalOf = new WeakMap();
+});
 
 /**
  * Accepts a canonical string or any valid banner (with an optional ` ACCESS=` part) and returns the frozen

@@ -141,8 +141,13 @@ export function close(e: Effective): Effective {
 }
 
 let effectiveCache = new WeakMap<Label, Effective>();
-// Ranks and implied controls depend on the vocabulary.
-onSchemeChange(() => (effectiveCache = new WeakMap()));
+/** The frozen label of each lattice value already turned back (a turn normalizes the same few labels often). */
+let labelCache = new WeakMap<Effective, Label>();
+// Ranks, implied controls and level names depend on the vocabulary.
+onSchemeChange(() => {
+  effectiveCache = new WeakMap();
+  labelCache = new WeakMap();
+});
 
 /** Memoized for frozen labels (all labels this module returns), which is what keeps visibility checks cheap. */
 export function toEffective(label: Label): Effective {
@@ -154,7 +159,10 @@ export function toEffective(label: Label): Effective {
   return e;
 }
 
+/** The frozen label of a lattice value; the same object for the same value (both are immutable). */
 export function fromEffective(e: Effective): Label {
+  const known = labelCache.get(e);
+  if (known !== undefined) return known;
   const scheme = labelScheme();
   const hidden = new Set(scheme.capped.filter((c) => e.rank > c.maxRank).map((c) => c.name));
   const controls = [...e.restrictive.filter((n) => !hidden.has(n)), ...e.permissive];
@@ -169,6 +177,7 @@ export function fromEffective(e: Effective): Label {
   if (e.access.length > 0) label.access = renderCnf(e.access);
   Object.freeze(label);
   effectiveCache.set(label, e);
+  labelCache.set(e, label);
   return label;
 }
 

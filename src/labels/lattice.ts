@@ -1,5 +1,6 @@
 import { and, implies, or } from './access-cnf.js';
 import { close, fromEffective, toEffective, type Effective, type Label } from './label.js';
+import { onSchemeChange } from './scheme.js';
 
 /**
  * The label lattice (see docs/labels.md). Each part of a label is ordered on its own and the order is their
@@ -36,10 +37,23 @@ export function effectiveDominates(a: Effective, b: Effective): boolean {
 /** `a` is at least as restricted as `b` in every part (no read up, no write down). */
 export const dominates = (a: Label, b: Label): boolean => effectiveDominates(toEffective(a), toEffective(b));
 
+// Roll-ups of lattice values already computed: a turn rolls up the same few labels (its history's, the
+// request's) again and again. Keyed by the memoized lattice values of frozen labels; the result is frozen.
+let lubs = new WeakMap<Effective, WeakMap<Effective, Label>>();
+onSchemeChange(() => (lubs = new WeakMap()));
+
 /** CAPCO roll-up (high-water mark): what a document combining `a` and `b` must be marked. */
 export function lub(a: Label, b: Label): Label {
   const x = toEffective(a);
   const y = toEffective(b);
+  let withX = lubs.get(x);
+  if (withX === undefined) lubs.set(x, (withX = new WeakMap()));
+  let label = withX.get(y);
+  if (label === undefined) withX.set(y, (label = rollUp(x, y)));
+  return label;
+}
+
+function rollUp(x: Effective, y: Effective): Label {
   return fromEffective(
     close({
       rank: Math.max(x.rank, y.rank),

@@ -1,6 +1,6 @@
 import { renderCompartments } from './compartment-marking.js';
 import { normalizeLabel, type Label } from './label.js';
-import { labelScheme, REL_TO } from './scheme.js';
+import { labelScheme, onSchemeChange, REL_TO } from './scheme.js';
 
 export type MarkingForm = 'banner' | 'portion';
 
@@ -18,8 +18,19 @@ export function orderCountries(codes: readonly string[]): string[] {
  * `LEVEL//SCI//SAR-…//dissemination//non-IC`: categories separated by `//`, entries within one by `/`, each
  * category in CAPCO order. Banner uses names (NOFORN), the portion mark abbreviations (NF) in parentheses.
  */
+// Markings of normalized labels (frozen, one object per lattice value), per form: audit entries, verdicts and
+// replies render the same few labels several times a turn.
+let rendered = new WeakMap<Label, { banner?: string; portion?: string }>();
+onSchemeChange(() => (rendered = new WeakMap()));
+
 export function renderMarking(input: Label, form: MarkingForm): string {
   const label = normalizeLabel(input);
+  let forms = rendered.get(label);
+  if (forms === undefined) rendered.set(label, (forms = {}));
+  return (forms[form] ??= render(label, form));
+}
+
+function render(label: Label, form: MarkingForm): string {
   const scheme = labelScheme();
   const level = scheme.levels[scheme.rank.get(label.level) ?? 0];
   const segments = [form === 'banner' ? level?.name : level?.portion];

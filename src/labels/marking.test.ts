@@ -134,6 +134,27 @@ describe('configurable scheme', () => {
     expect(() => parseBanner('SECRET//SI')).toThrow(EnclaveError);
   });
 
+  it('forgets memoized labels and markings when the scheme changes', () => {
+    // The same frozen label object is normalized, rendered and made canonical again after a scheme change.
+    const label = parseBanner('SECRET//NOFORN');
+    expect(normalizeLabel(label)).toBe(normalizeLabel(label));
+    expect(canonicalLabel(label)).toBe('SECRET//NOFORN');
+    expect(renderPortion(label)).toBe('(S//NF)');
+    setLabelScheme(
+      createLabelScheme({
+        levels: [
+          { name: 'UNCLASSIFIED', portion: 'U' },
+          { name: 'CONFIDENTIAL', portion: 'C' },
+          { name: 'SECRET', portion: 'SX' },
+        ],
+      }),
+    );
+    expect(renderPortion(label)).toBe('(SX//NF)');
+    expect(canonicalLabel(label)).toBe('SECRET//NOFORN');
+    setLabelScheme(createLabelScheme());
+    expect(renderPortion(label)).toBe('(S//NF)');
+  });
+
   it('refuses a bad configuration with the path to fix', () => {
     expect(() => createLabelScheme({ controls: [{ name: 'ORCON', portion: 'OC' }] })).toThrow(
       /NOFORN and the REL TO marker/,

@@ -1,6 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import { guarded } from '../db-errors.js';
+import type { Dialect } from '../migrations/migration.js';
 import type { ApiKeyTable, Database } from '../schema.js';
+import { runText, SqlTexts } from './fixed-sql.js';
 
 export interface ApiKeyRecord {
   id: string;
@@ -40,7 +42,12 @@ const toRecord = (row: Selectable<ApiKeyTable>): ApiKeyRecord => ({
   revokedAt: row.revoked_at,
 });
 
-export function apiKeyRepo(db: Kysely<Database>): ApiKeyRepo {
+// Every request reads its key (no authorization cache by design): a fixed text (see fixed-sql.ts).
+const texts = new SqlTexts(2);
+const byHashSql = (dialect: Dialect) =>
+  texts.get(dialect, 'hash', () => 'select * from "api_keys" where "key_hash" = ?');
+
+export function apiKeyRepo(db: Kysely<Database>, dialect: Dialect): ApiKeyRepo {
   return {
     async insert(r) {
       await guarded('API key', () =>
@@ -63,11 +70,8 @@ export function apiKeyRepo(db: Kysely<Database>): ApiKeyRepo {
       );
     },
     async byHash(keyHash) {
-      const row = await db
-        .selectFrom('api_keys')
-        .selectAll()
-        .where('key_hash', '=', keyHash)
-        .executeTakeFirst();
+      const { rows } = await runText<Selectable<ApiKeyTable>>(db, byHashSql(dialect), [keyHash]);
+      const row = rows[0];
       return row && toRecord(row);
     },
     async byId(tenantId, id) {

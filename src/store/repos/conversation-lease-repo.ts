@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { EnclaveError } from '../../errors/index.js';
+import type { Dialect } from '../migrations/migration.js';
 import type { Database } from '../schema.js';
+import { insertText, runText, SqlTexts } from './fixed-sql.js';
 
 /** A granted single-writer lease: writes into the conversation carry `token`. */
 export interface ConversationLease {
@@ -33,21 +35,51 @@ export interface ConversationLeaseRepo {
   ): Promise<{ holder: string | null; token: number; expiresAt: number } | undefined>;
 }
 
-export function conversationLeaseRepo(db: Kysely<Database>): ConversationLeaseRepo {
+// Every conversation turn takes, checks and gives back its lease: fixed texts (see fixed-sql.ts).
+const texts = new SqlTexts(8);
+const ensureSql = (dialect: Dialect) =>
+  texts.get(dialect, 'ensure', () =>
+    insertText(
+      'conversation_leases',
+      ['conversation_id', 'holder', 'token', 'expires_at'],
+      1,
+      ' on conflict ("conversation_id") do nothing',
+    ),
+  );
+const acquireSql = (dialect: Dialect) =>
+  texts.get(
+    dialect,
+    'acquire',
+    () =>
+      'update "conversation_leases" set "holder" = ?, "token" = "token" + ?, "expires_at" = ? ' +
+      'where "conversation_id" = ? and ("holder" is null or "expires_at" <= ?) returning "token", "expires_at"',
+  );
+const releaseSql = (dialect: Dialect) =>
+  texts.get(
+    dialect,
+    'release',
+    () =>
+      'update "conversation_leases" set "holder" = ?, "expires_at" = ? where "conversation_id" = ? and "token" = ?',
+  );
+const fenceSql = (dialect: Dialect) =>
+  texts.get(
+    dialect,
+    'fence',
+    () =>
+      'update "conversation_leases" set "token" = "token" ' +
+      'where "conversation_id" = ? and "token" = ? and "holder" is not null and "expires_at" > ?',
+  );
+
+export function conversationLeaseRepo(db: Kysely<Database>, dialect: Dialect): ConversationLeaseRepo {
   return {
     async tryAcquire(conversationId, holder, ttlMs, now = Date.now()) {
-      await db
-        .insertInto('conversation_leases')
-        .values({ conversation_id: conversationId, holder: null, token: 0, expires_at: 0 })
-        .onConflict((oc) => oc.column('conversation_id').doNothing())
-        .execute();
-      const row = await db
-        .updateTable('conversation_leases')
-        .set((eb) => ({ holder, token: eb('token', '+', 1), expires_at: now + ttlMs }))
-        .where('conversation_id', '=', conversationId)
-        .where((eb) => eb.or([eb('holder', 'is', null), eb('expires_at', '<=', now)]))
-        .returning(['token', 'expires_at'])
-        .executeTakeFirst();
+      await runText(db, ensureSql(dialect), [conversationId, null, 0, 0]);
+      const { rows } = await runText<{ token: number | string; expires_at: number | string }>(
+        db,
+        acquireSql(dialect),
+        [holder, 1, now + ttlMs, conversationId, now],
+      );
+      const row = rows[0];
       return row && { conversationId, holder, token: Number(row.token), expiresAt: Number(row.expires_at) };
     },
     async renew(lease, ttlMs, now = Date.now()) {
@@ -61,25 +93,13 @@ export function conversationLeaseRepo(db: Kysely<Database>): ConversationLeaseRe
       return Number(r.numUpdatedRows) > 0;
     },
     async release(lease) {
-      const r = await db
-        .updateTable('conversation_leases')
-        .set({ holder: null, expires_at: 0 })
-        .where('conversation_id', '=', lease.conversationId)
-        .where('token', '=', lease.token)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+      const r = await runText(db, releaseSql(dialect), [null, 0, lease.conversationId, lease.token]);
+      return Number(r.numAffectedRows ?? 0n) > 0;
     },
     async assertFence(conversationId, token, now = Date.now()) {
       // An UPDATE (not a SELECT) so PostgreSQL locks the row until the caller's transaction ends.
-      const r = await db
-        .updateTable('conversation_leases')
-        .set((eb) => ({ token: eb.ref('token') }))
-        .where('conversation_id', '=', conversationId)
-        .where('token', '=', token)
-        .where('holder', 'is not', null)
-        .where('expires_at', '>', now)
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 0) {
+      const r = await runText(db, fenceSql(dialect), [conversationId, token, now]);
+      if (Number(r.numAffectedRows ?? 0n) === 0) {
         throw new EnclaveError(
           'conflict',
           `Conversation ${conversationId} was taken over by another request (stale writer token ${token}); retry the turn.`,

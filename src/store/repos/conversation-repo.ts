@@ -4,6 +4,7 @@ import { guarded } from '../db-errors.js';
 import type { Dialect } from '../migrations/migration.js';
 import { scopeLabelIds, type ReadScope } from '../read-scope.js';
 import type { Database } from '../schema.js';
+import { runText, slots, SqlTexts } from './fixed-sql.js';
 
 export interface ConversationRecord {
   id: string;
@@ -74,7 +75,36 @@ const toRecord = (row: Selectable<ConversationTable>): ConversationRecord => ({
   updatedAt: Number(row.updated_at),
 });
 
+// A conversation turn reads its conversation (three times) and advances its positions: fixed texts (fixed-sql.ts).
+const texts = new SqlTexts();
+const visibleSql = (labels: number) =>
+  `select * from "conversations" where "tenant_id" = ? and "label_id" in (${slots(labels)}) and "id" = ?`;
+const getSql = (dialect: Dialect, labels: number, forUpdate: boolean) =>
+  texts.get(
+    dialect,
+    `get:${labels}:${forUpdate}`,
+    () => visibleSql(labels) + (forUpdate ? ' for update' : ''),
+  );
+const advanceSql = (dialect: Dialect, labels: number) =>
+  texts.get(
+    dialect,
+    `advance:${labels}`,
+    () =>
+      'update "conversations" set "next_position" = "next_position" + ?, "high_water_label_id" = ?, "updated_at" = ? ' +
+      `where "tenant_id" = ? and "label_id" in (${slots(labels)}) and "id" = ? returning "next_position"`,
+  );
+
 export function conversationRepo(db: Kysely<Database>, dialect: Dialect): ConversationRepo {
+  const byId = async (scope: ReadScope, id: string, forUpdate: boolean) => {
+    const labels = scopeLabelIds(scope);
+    const { rows } = await runText<Selectable<ConversationTable>>(
+      db,
+      getSql(dialect, labels.length, forUpdate),
+      [scope.tenantId, ...labels, id],
+    );
+    const row = rows[0];
+    return row && toRecord(row);
+  };
   const visible = (scope: ReadScope) =>
     db
       .selectFrom('conversations')
@@ -100,16 +130,9 @@ export function conversationRepo(db: Kysely<Database>, dialect: Dialect): Conver
           .execute(),
       );
     },
-    async get(scope, id) {
-      const row = await visible(scope).where('id', '=', id).executeTakeFirst();
-      return row && toRecord(row);
-    },
-    async getForAppend(scope, id) {
-      let query = visible(scope).where('id', '=', id);
-      if (dialect === 'postgres') query = query.forUpdate();
-      const row = await query.executeTakeFirst();
-      return row && toRecord(row);
-    },
+    get: (scope, id) => byId(scope, id, false),
+    // PostgreSQL locks the row until the append's transaction ends; SQLite's write lock is already held.
+    getForAppend: (scope, id) => byId(scope, id, dialect === 'postgres'),
     async list(scope, page) {
       let query = visible(scope);
       if (page.after !== undefined) {
@@ -156,18 +179,13 @@ export function conversationRepo(db: Kysely<Database>, dialect: Dialect): Conver
       return Number(result.numUpdatedRows) > 0;
     },
     async advance(scope, id, change) {
-      const row = await db
-        .updateTable('conversations')
-        .set((eb) => ({
-          next_position: eb('next_position', '+', change.count),
-          high_water_label_id: change.highWaterLabelId,
-          updated_at: change.now,
-        }))
-        .where('tenant_id', '=', scope.tenantId)
-        .where('label_id', 'in', scopeLabelIds(scope))
-        .where('id', '=', id)
-        .returning('next_position')
-        .executeTakeFirst();
+      const labels = scopeLabelIds(scope);
+      const { rows } = await runText<{ next_position: number | string }>(
+        db,
+        advanceSql(dialect, labels.length),
+        [change.count, change.highWaterLabelId, change.now, scope.tenantId, ...labels, id],
+      );
+      const row = rows[0];
       if (!row) throw new Error(`conversation ${id} vanished during an append`);
       return Number(row.next_position) - change.count;
     },

@@ -1,7 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
 import { guarded } from '../db-errors.js';
 import type { DataKeyTable } from '../data-key-schema.js';
+import type { Dialect } from '../migrations/migration.js';
 import type { Database } from '../schema.js';
+import { insertText, runText, SqlTexts } from './fixed-sql.js';
 
 export interface DataKeyRecord {
   id: string;
@@ -54,38 +56,57 @@ const toRecord = (row: Selectable<DataKeyTable>): DataKeyRecord => ({
   rewrappedAt: row.rewrapped_at === null ? null : Number(row.rewrapped_at),
 });
 
-export function dataKeyRepo(db: Kysely<Database>): DataKeyRepo {
+const columns = [
+  'id',
+  'tenant_id',
+  'scope',
+  'generation',
+  'kek_version',
+  'provider',
+  'wrapped',
+  'created_at',
+  'rewrapped_at',
+] as const;
+
+// Every stored response gets its own key (its shred scope): fixed texts (see fixed-sql.ts).
+const texts = new SqlTexts(4);
+const insertSql = (dialect: Dialect) =>
+  texts.get(dialect, 'insert', () =>
+    insertText('data_keys', columns, 1, ' on conflict ("tenant_id", "scope", "generation") do nothing'),
+  );
+const forGenerationSql = (dialect: Dialect) =>
+  texts.get(
+    dialect,
+    'generation',
+    () => 'select * from "data_keys" where "tenant_id" = ? and "scope" = ? and "generation" = ?',
+  );
+
+export function dataKeyRepo(db: Kysely<Database>, dialect: Dialect): DataKeyRepo {
   const forGeneration = async (tenantId: string, scope: string, generation: number) => {
-    const row = await db
-      .selectFrom('data_keys')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('scope', '=', scope)
-      .where('generation', '=', generation)
-      .executeTakeFirst();
+    const { rows } = await runText<Selectable<DataKeyTable>>(db, forGenerationSql(dialect), [
+      tenantId,
+      scope,
+      generation,
+    ]);
+    const row = rows[0];
     return row && toRecord(row);
   };
   return {
     async insertOrGet(r) {
-      const [inserted] = await guarded('data key', () =>
-        db
-          .insertInto('data_keys')
-          .values({
-            id: r.id,
-            tenant_id: r.tenantId,
-            scope: r.scope,
-            generation: r.generation,
-            kek_version: r.kekVersion,
-            provider: r.provider,
-            wrapped: r.wrapped,
-            created_at: r.createdAt,
-            rewrapped_at: r.rewrappedAt,
-          })
-          .onConflict((oc) => oc.columns(['tenant_id', 'scope', 'generation']).doNothing())
-          .execute(),
-      );
+      const values: unknown[] = [
+        r.id,
+        r.tenantId,
+        r.scope,
+        r.generation,
+        r.kekVersion,
+        r.provider,
+        r.wrapped,
+        r.createdAt,
+        r.rewrappedAt,
+      ];
+      const inserted = await guarded('data key', () => runText(db, insertSql(dialect), values));
       // Written as given: no read back (one query less per new key). Only a lost race reads the winner's row.
-      if ((inserted?.numInsertedOrUpdatedRows ?? 0n) > 0n) return { ...r };
+      if ((inserted.numAffectedRows ?? 0n) > 0n) return { ...r };
       const stored = await forGeneration(r.tenantId, r.scope, r.generation);
       if (!stored) throw new Error(`data key ${r.id} vanished right after insert`);
       return stored;

@@ -1,9 +1,11 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ItemTable } from '../conversation-schema.js';
 import { guarded } from '../db-errors.js';
+import type { Dialect } from '../migrations/migration.js';
 import { scopeLabelIds, type ReadScope } from '../read-scope.js';
 import type { Database } from '../schema.js';
 import type { Page, PageRequest } from './conversation-repo.js';
+import { insertText, runText, slots, SqlTexts } from './fixed-sql.js';
 
 export interface ItemRecord {
   id: string;
@@ -64,8 +66,51 @@ const toRecord = (row: Selectable<ItemTable>): ItemRecord => ({
 
 /** Large id lists are read in chunks to stay under both engines' bound-parameter limits. */
 const CHUNK = 500;
+/** Rows per INSERT statement (12 parameters each). */
+const INSERT_ROWS = 50;
 
-export function itemRepo(db: Kysely<Database>): ItemRepo {
+const columns = [
+  'id',
+  'tenant_id',
+  'label_id',
+  'conversation_id',
+  'response_id',
+  'position',
+  'type',
+  'role',
+  'status',
+  'call_id',
+  'content',
+  'created_at',
+] as const;
+
+// A turn inserts its items and reads its history by ids: fixed texts per shape (see fixed-sql.ts).
+const texts = new SqlTexts(256);
+const insertSql = (dialect: Dialect, rows: number) =>
+  texts.get(dialect, `insert:${rows}`, () => insertText('items', columns, rows));
+const visibleSql = (labels: number) =>
+  `select * from "items" where "tenant_id" = ? and "label_id" in (${slots(labels)})`;
+const byIdSql = (dialect: Dialect, labels: number) =>
+  texts.get(dialect, `id:${labels}`, () => `${visibleSql(labels)} and "id" = ?`);
+const byIdsSql = (dialect: Dialect, labels: number, ids: number) =>
+  texts.get(dialect, `ids:${labels}:${ids}`, () => `${visibleSql(labels)} and "id" in (${slots(ids)})`);
+const compactionSql = (dialect: Dialect, labels: number) =>
+  texts.get(
+    dialect,
+    `compaction:${labels}`,
+    () =>
+      `select max("position") as "position" from "items" where "tenant_id" = ? and "label_id" in (${slots(labels)}) ` +
+      'and "conversation_id" = ? and "type" = ?',
+  );
+const contextSql = (dialect: Dialect, labels: number, from: boolean) =>
+  texts.get(
+    dialect,
+    `context:${labels}:${from}`,
+    () =>
+      `${visibleSql(labels)} and "conversation_id" = ?${from ? ' and "position" >= ?' : ''} order by "position" asc`,
+  );
+
+export function itemRepo(db: Kysely<Database>, dialect: Dialect): ItemRepo {
   const visible = (scope: ReadScope) =>
     db
       .selectFrom('items')
@@ -74,41 +119,49 @@ export function itemRepo(db: Kysely<Database>): ItemRepo {
       .where('label_id', 'in', scopeLabelIds(scope));
   return {
     async insertMany(records) {
-      if (records.length === 0) return;
-      const rows = records.map((r) => ({
-        id: r.id,
-        tenant_id: r.tenantId,
-        label_id: r.labelId,
-        conversation_id: r.conversationId,
-        response_id: r.responseId,
-        position: r.position,
-        type: r.type,
-        role: r.role,
-        status: r.status,
-        call_id: r.callId,
-        content: r.content,
-        created_at: r.createdAt,
-      }));
-      for (let i = 0; i < rows.length; i += 50) {
-        await guarded('item', () =>
-          db
-            .insertInto('items')
-            .values(rows.slice(i, i + 50))
-            .execute(),
-        );
+      for (let i = 0; i < records.length; i += INSERT_ROWS) {
+        const chunk = records.slice(i, i + INSERT_ROWS);
+        const values: unknown[] = [];
+        for (const r of chunk) {
+          values.push(
+            r.id,
+            r.tenantId,
+            r.labelId,
+            r.conversationId,
+            r.responseId,
+            r.position,
+            r.type,
+            r.role,
+            r.status,
+            r.callId,
+            r.content,
+            r.createdAt,
+          );
+        }
+        await guarded('item', () => runText(db, insertSql(dialect, chunk.length), values));
       }
     },
     async get(scope, id) {
-      const row = await visible(scope).where('id', '=', id).executeTakeFirst();
+      const labels = scopeLabelIds(scope);
+      const { rows } = await runText<Selectable<ItemTable>>(db, byIdSql(dialect, labels.length), [
+        scope.tenantId,
+        ...labels,
+        id,
+      ]);
+      const row = rows[0];
       return row && toRecord(row);
     },
     async byIds(scope, ids) {
+      const labels = scopeLabelIds(scope);
       const out: ItemRecord[] = [];
       for (let i = 0; i < ids.length; i += CHUNK) {
-        const rows = await visible(scope)
-          .where('id', 'in', ids.slice(i, i + CHUNK))
-          .execute();
-        out.push(...rows.map(toRecord));
+        const chunk = ids.slice(i, i + CHUNK);
+        const { rows } = await runText<Selectable<ItemTable>>(
+          db,
+          byIdsSql(dialect, labels.length, chunk.length),
+          [scope.tenantId, ...labels, ...chunk],
+        );
+        for (const row of rows) out.push(toRecord(row));
       }
       return out;
     },
@@ -129,16 +182,20 @@ export function itemRepo(db: Kysely<Database>): ItemRepo {
       return { data: rows.slice(0, page.limit).map(toRecord), hasMore: rows.length > page.limit };
     },
     async conversationContext(scope, conversationId) {
-      const latest = await visible(scope)
-        .clearSelect()
-        .select((eb) => eb.fn.max('position').as('position'))
-        .where('conversation_id', '=', conversationId)
-        .where('type', '=', 'compaction')
-        .executeTakeFirst();
-      const from = latest?.position ?? null;
-      let query = visible(scope).where('conversation_id', '=', conversationId);
-      if (from !== null) query = query.where('position', '>=', Number(from));
-      return (await query.orderBy('position', 'asc').execute()).map(toRecord);
+      const labels = scopeLabelIds(scope);
+      const head = [scope.tenantId, ...labels, conversationId];
+      const latest = await runText<{ position: number | string | null }>(
+        db,
+        compactionSql(dialect, labels.length),
+        [...head, 'compaction'],
+      );
+      const from = latest.rows[0]?.position ?? null;
+      const { rows } = await runText<Selectable<ItemTable>>(
+        db,
+        contextSql(dialect, labels.length, from !== null),
+        from === null ? head : [...head, Number(from)],
+      );
+      return rows.map(toRecord);
     },
     async delete(scope, conversationId, id) {
       const result = await db

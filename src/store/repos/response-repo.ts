@@ -1,8 +1,10 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { ResponseTable } from '../conversation-schema.js';
 import { guarded } from '../db-errors.js';
+import type { Dialect } from '../migrations/migration.js';
 import { scopeLabelIds, type ReadScope } from '../read-scope.js';
 import type { Database } from '../schema.js';
+import { insertText, runText, slots, SqlTexts } from './fixed-sql.js';
 
 export const responseStatuses = [
   'queued',
@@ -104,48 +106,80 @@ const toRecord = (row: Selectable<ResponseTable>): ResponseRecord => ({
   completedAt: row.completed_at === null ? null : Number(row.completed_at),
 });
 
-export function responseRepo(db: Kysely<Database>): ResponseRepo {
+const columns = [
+  'id',
+  'tenant_id',
+  'label_id',
+  'status',
+  'model',
+  'endpoint',
+  'provider',
+  'principal',
+  'previous_response_id',
+  'conversation_id',
+  'input_item_ids',
+  'context_item_ids',
+  'output_item_ids',
+  'params',
+  'instructions',
+  'tools',
+  'metadata',
+  'usage',
+  'error',
+  'incomplete_reason',
+  'latency_ms',
+  'created_at',
+  'completed_at',
+] as const;
+
+// Every turn writes one response and reads its predecessor: fixed texts (see fixed-sql.ts).
+const texts = new SqlTexts();
+const insertSql = (dialect: Dialect) => texts.get(dialect, 'insert', () => insertText('responses', columns));
+const getSql = (dialect: Dialect, labels: number) =>
+  texts.get(
+    dialect,
+    labels,
+    () => `select * from "responses" where "tenant_id" = ? and "label_id" in (${slots(labels)}) and "id" = ?`,
+  );
+
+export function responseRepo(db: Kysely<Database>, dialect: Dialect): ResponseRepo {
   return {
     async insert(r) {
-      await guarded('response', () =>
-        db
-          .insertInto('responses')
-          .values({
-            id: r.id,
-            tenant_id: r.tenantId,
-            label_id: r.labelId,
-            status: r.status,
-            model: r.model,
-            endpoint: r.endpoint,
-            provider: r.provider,
-            principal: r.principal,
-            previous_response_id: r.previousResponseId,
-            conversation_id: r.conversationId,
-            input_item_ids: JSON.stringify(r.inputItemIds),
-            context_item_ids: JSON.stringify(r.contextItemIds),
-            output_item_ids: JSON.stringify(r.outputItemIds),
-            params: r.params,
-            instructions: r.instructions,
-            tools: r.tools,
-            metadata: r.metadata,
-            usage: r.usage,
-            error: r.error,
-            incomplete_reason: r.incompleteReason,
-            latency_ms: r.latencyMs,
-            created_at: r.createdAt,
-            completed_at: r.completedAt,
-          })
-          .execute(),
-      );
+      const values: unknown[] = [
+        r.id,
+        r.tenantId,
+        r.labelId,
+        r.status,
+        r.model,
+        r.endpoint,
+        r.provider,
+        r.principal,
+        r.previousResponseId,
+        r.conversationId,
+        JSON.stringify(r.inputItemIds),
+        JSON.stringify(r.contextItemIds),
+        JSON.stringify(r.outputItemIds),
+        r.params,
+        r.instructions,
+        r.tools,
+        r.metadata,
+        r.usage,
+        r.error,
+        r.incompleteReason,
+        r.latencyMs,
+        r.createdAt,
+        r.completedAt,
+      ];
+      await guarded('response', () => runText(db, insertSql(dialect), values));
     },
     async get(scope, id) {
-      const row = await db
-        .selectFrom('responses')
-        .selectAll()
-        .where('tenant_id', '=', scope.tenantId)
-        .where('label_id', 'in', scopeLabelIds(scope))
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const labels = scopeLabelIds(scope);
+      const { rows } = await runText<Selectable<ResponseTable>>(db, getSql(dialect, labels.length), [
+        scope.tenantId,
+        ...labels,
+        id,
+      ]);
+      const row = rows[0];
       return row && toRecord(row);
     },
     async update(scope, id, c) {

@@ -1,7 +1,9 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { guarded } from '../db-errors.js';
+import type { Dialect } from '../migrations/migration.js';
 import type { Database } from '../schema.js';
 import type { SafetyReviewTable } from '../safety-schema.js';
+import { insertText, runText, SqlTexts } from './fixed-sql.js';
 
 export interface SafetyVerdictRecord {
   id: string;
@@ -92,28 +94,44 @@ const reviewRecord = (r: Selectable<SafetyReviewTable>): SafetyReviewRecord => (
   createdAt: Number(r.created_at),
 });
 
-export function safetyRepo(db: Kysely<Database>): SafetyRepo {
+const verdictColumns = [
+  'id',
+  'tenant_id',
+  'surface',
+  'subject',
+  'action',
+  'flagged',
+  'score',
+  'categories',
+  'policy_version',
+  'model_version',
+  'text_sha256',
+  'created_at',
+] as const;
+
+// Each turn records its input and output verdicts: a fixed text (see fixed-sql.ts).
+const texts = new SqlTexts(2);
+const insertVerdictSql = (dialect: Dialect) =>
+  texts.get(dialect, 'verdict', () => insertText('safety_verdicts', verdictColumns));
+
+export function safetyRepo(db: Kysely<Database>, dialect: Dialect): SafetyRepo {
   return {
     async insertVerdict(v) {
-      await guarded('safety verdict', () =>
-        db
-          .insertInto('safety_verdicts')
-          .values({
-            id: v.id,
-            tenant_id: v.tenantId,
-            surface: v.surface,
-            subject: v.subject,
-            action: v.action,
-            flagged: v.flagged ? 1 : 0,
-            score: v.score,
-            categories: JSON.stringify(v.categories),
-            policy_version: v.policyVersion,
-            model_version: v.modelVersion,
-            text_sha256: v.textSha256,
-            created_at: v.createdAt,
-          })
-          .execute(),
-      );
+      const values: unknown[] = [
+        v.id,
+        v.tenantId,
+        v.surface,
+        v.subject,
+        v.action,
+        v.flagged ? 1 : 0,
+        v.score,
+        JSON.stringify(v.categories),
+        v.policyVersion,
+        v.modelVersion,
+        v.textSha256,
+        v.createdAt,
+      ];
+      await guarded('safety verdict', () => runText(db, insertVerdictSql(dialect), values));
     },
     async verdictById(tenantId, id) {
       const r = await db
