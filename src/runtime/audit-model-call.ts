@@ -113,3 +113,15 @@ async function* recorded(
     if (!logged) await append('abandoned', null);
   }
 }
+
+/** Closes an opened model turn that will not be read (its call is recorded as abandoned where it can be). */
+export async function abandon(routed: RoutedTurn): Promise<void> {
+  // Started, then returned: a generator only runs its cleanup (closing the upstream stream) once started.
+  const events = routed.events[Symbol.asyncIterator]();
+  try {
+    await events.next();
+    await events.return?.();
+  } catch {
+    // The refusal the caller is about to throw is what counts.
+  }
+}

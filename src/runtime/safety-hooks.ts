@@ -40,9 +40,11 @@ export async function safetyInChat(
   principal: Principal,
   label: Label,
   request: { items: ModelItem[]; instructions: string | undefined },
+  /** The chat's audit holder: input and output verdicts commit with its next commit (pending-audit.ts). */
+  pending?: PendingAudit,
 ): Promise<{ items: ModelItem[]; instructions: string | undefined; context: ScreenContext }> {
   const labelId = await deps.labels.ensure(label);
-  const context = { tenantId: principal.tenantId, principal: principal.subject, label, labelId };
+  const context = { tenantId: principal.tenantId, principal: principal.subject, label, labelId, pending };
   if (!deps.safety?.enabled) return { ...request, context };
   const screened = await screenChatInputs(deps.safety, context, request.items, request.instructions);
   requireInputsAllowed(screened);

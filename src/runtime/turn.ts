@@ -11,7 +11,7 @@ import { compactHistory, fitContext } from './context-window.js';
 import { newId, toModelItem, type InputItem, type NewItem } from './items.js';
 import type { LabelAccess } from './label-access.js';
 import { labelInputs, requestLabel } from './label-gate.js';
-import { openAudited, type CallContext } from './audit-model-call.js';
+import { abandon, openAudited, type CallContext } from './audit-model-call.js';
 import type { ResponseParams } from './response-object.js';
 import type { SafetyGate } from './safety-gate.js';
 import { safetyIn } from './safety-hooks.js';
@@ -236,18 +236,6 @@ async function prepareAudited(
   };
   memoryTool?.bind(turn);
   return turn;
-}
-
-/** Closes an opened model turn that will not be read (its call is recorded as abandoned where it can be). */
-async function abandon(routed: RoutedTurn): Promise<void> {
-  // Started, then returned: a generator only runs its cleanup (closing the upstream stream) once started.
-  const events = routed.events[Symbol.asyncIterator]();
-  try {
-    await events.next();
-    await events.return?.();
-  } catch {
-    // The refusal the caller is about to throw is what counts.
-  }
 }
 
 async function compactStep(

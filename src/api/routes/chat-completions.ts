@@ -113,13 +113,16 @@ export const chatCompletionsRoute = defineRoute({
   tag: 'chat',
   auth: anyRole,
   body,
-  handle: async ({ body: b, principal, services, request, reply }) => {
+  // [audit] the auth entry commits with the chat's first batch (one durable commit less per request).
+  joinsAuthAudit: true,
+  handle: async ({ body: b, principal, services, request, reply, authEntry }) => {
     const signal = disconnectSignal(reply);
     const chat = await prepareChat(
       services.runtime.deps,
       principal,
       toChatRequest(b, labelHeader(request.headers)),
       signal,
+      { auth: authEntry },
     );
     if (!b.stream) return completeChat(chat);
     const sse = openSse(reply);
