@@ -7,7 +7,7 @@
  * chained with previous_response_id (chains restart every 10 turns), interleaved in rounds with the order rotated
  * each round, so load swings on this shared machine hit both sides. Reports per scenario the median of per-round
  * p50s, the pooled p99, req/s, added latency vs direct (median of per-round differences), and CPU ms per request
- * of Enclave's and the mock's processes (/proc/<pid>/stat) and of this client.
+ * of the server's (Enclave, or the floor server for the floor row) and the mock's processes (/proc/<pid>/stat) and of this client.
  *
  *   npx tsx bench/responses-serve.ts [--rounds 5] [--seconds 2] [--connections 1] [--warmup 1]
  *     [--scenarios direct,direct-stream,nonstream,stream,chained] [--log file|null] [--dist]
@@ -199,10 +199,12 @@ for (let round = 0; round < rounds; round++) {
   // Rotate the order so no scenario always runs right after another (e.g. after the one that fills the WAL).
   for (let k = 0; k < scenarios.length; k++) {
     const s = scenarios[(k + round) % scenarios.length]!;
-    const before = { enclave: cpuMs(enclave.pid), mock: cpuMs(mock.pid), client: process.cpuUsage() };
+    // The server's CPU: Enclave's, or the floor server's for the floor row.
+    const server = s.key === 'floor' && floor ? floor.pid : enclave.pid;
+    const before = { enclave: cpuMs(server), mock: cpuMs(mock.pid), client: process.cpuUsage() };
     const loop = await closedLoop(s.send, seconds, connections);
     const client = process.cpuUsage(before.client);
-    const enclaveAfter = cpuMs(enclave.pid);
+    const enclaveAfter = cpuMs(server);
     results.get(s.key)!.push({
       ...loop,
       cpu: {
@@ -236,7 +238,7 @@ console.log(
     `${rounds} rounds × ${seconds} s per scenario (order rotated per round), ${warmup} s warm-up each`,
     `machine: ${availableParallelism()} CPUs, load average (1/5/15 min) at start ${load(loadStart)}, at end ${load(loadEnd)}`,
     '',
-    '| scenario | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | Enclave CPU ms/req (sys) | mock CPU ms/req | client CPU ms/req | errors |',
+    '| scenario | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | server CPU ms/req (sys) | mock CPU ms/req | client CPU ms/req | errors |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>

@@ -14,8 +14,8 @@ const requiredKeying = async (keyingOf: KeyingOf, runId: string): Promise<RunKey
 /**
  * Run steps with their `input`, `output` (model outputs, MCP tool results, approval outcomes) and `error`
  * sealed under the run's scope. The AAD binds the run, step index and the step's label (the run's label when
- * it began), so a recorded result cannot be replayed into another step or run, nor its label lowered. Kind,
- * name, status and attempts stay clear: the engine checks them.
+ * it began, or the label its completion raised it to), so a recorded result cannot be replayed into another
+ * step or run, nor its label lowered. Kind, name, status and attempts stay clear: the engine checks them.
  */
 export function sealedRunStepRepo(
   inner: RunStepRepo,
@@ -67,21 +67,27 @@ export function sealedRunStepRepo(
     },
     async finish(runId, index, result, now) {
       const keying = await requiredKeying(keyingOf, runId);
-      // Sealed under the label the step began with (a retried step keeps its first row and label).
+      // Sealed under the label the step began with (a retried step keeps its first row and label), or under
+      // the raised label the completion brings, with the input re-sealed under it (the AAD binds the label).
       const row = await inner.get(runId, index);
       if (!row) return false;
-      const label = sealLabel(row.labelId);
-      const sealed =
-        result.status === 'completed'
-          ? {
-              status: result.status,
-              output: await json.seal(ctx(keying, runId, index, 'output', label), result.output),
-            }
-          : {
-              status: result.status,
-              error: await cipher.seal(ctx(keying, runId, index, 'error', label), result.error),
-            };
-      return inner.finish(runId, index, sealed, now);
+      if (result.status === 'failed') {
+        const error = await cipher.seal(
+          ctx(keying, runId, index, 'error', sealLabel(row.labelId)),
+          result.error,
+        );
+        return inner.finish(runId, index, { status: 'failed', error }, now);
+      }
+      const raised =
+        result.labelId !== undefined && result.labelId !== row.labelId ? result.labelId : undefined;
+      const label = raised ?? sealLabel(row.labelId);
+      const output = await json.seal(ctx(keying, runId, index, 'output', label), result.output);
+      if (raised === undefined) return inner.finish(runId, index, { status: 'completed', output }, now);
+      const plain = await openLabelled(row.labelId, (l) =>
+        json.open(ctx(keying, runId, index, 'input', l), row.input),
+      );
+      const input = await json.seal(ctx(keying, runId, index, 'input', raised), plain);
+      return inner.finish(runId, index, { status: 'completed', output, labelId: raised, input }, now);
     },
   };
 }

@@ -22,9 +22,16 @@ interface RecordedCall {
  * A call that was in flight when the process died is made again (its events were not recorded).
  */
 export class JournaledRouter extends ModelRouter {
+  /**
+   * `labelled` settles once the handler has raised the run to the turn's label. The turn's first model call
+   * is opened while the turn is prepared, before the handler knows that label (the conversation, history or
+   * recalled memory may raise it), so a call's step completes only after it, under the run's label then: the
+   * recorded answer is never labelled below the context it answers.
+   */
   constructor(
     private readonly inner: ModelRouter,
     private readonly ctx: RunContext,
+    private readonly labelled: Promise<unknown> = Promise.resolve(),
   ) {
     super(inner.registry);
   }
@@ -52,6 +59,10 @@ export class JournaledRouter extends ModelRouter {
         channel.push(event);
       }
       channel.end();
+      // Only the run's own stop ends the wait: a consumer that stopped reading after the last event (compaction
+      // stops at `done`) does not make a finished call fail.
+      await untilSettled(this.labelled, handle.signal);
+      handle.raiseLabel(async (runLabelId) => runLabelId);
       return { endpoint: routed.endpoint.id, attempts: routed.attempts, events } satisfies RecordedCall;
     });
     step.catch((error: unknown) => channel.fail(error));
@@ -67,6 +78,23 @@ export class JournaledRouter extends ModelRouter {
     return { ...routed, events: channel.iterate(() => consumerGone.abort()), live: () => true };
   }
 }
+
+/** Waits for `promise` to settle (either way), or throws when `signal` aborts first. */
+async function untilSettled(promise: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([promise.then(noop, noop), aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+const noop = (): void => undefined;
 
 async function* replay(events: readonly ModelEvent[]): AsyncGenerator<ModelEvent> {
   for (const event of events) yield event;

@@ -73,9 +73,13 @@ export function responseRunHandler(deps: ResponseRunDeps): RunHandler {
     const toolset = createMcpToolset(resolveMcpServers(deps.tools, input.mcpTools), {
       callTimeoutMs: deps.tools.call_timeout_ms,
     });
+    // Settled once the run carries the prepared turn's label (or the turn failed): the model call opened
+    // while the turn is prepared completes its step only then, under that label (JournaledRouter).
+    let labelled!: () => void;
+    const turnLabelled = new Promise<void>((resolve) => (labelled = resolve));
     try {
       const request = withToolLabels(input.request, toolset, deps.runtime.labels.defaultLabel(caller));
-      const runtime = await turnDeps(deps, ctx, toolset, caller, reviewed);
+      const runtime = await turnDeps(deps, ctx, toolset, caller, reviewed, turnLabelled);
       let turn: PreparedTurn;
       try {
         turn = await prepareSerialized(runtime, caller, structuredClone(request), ctx.signal, {
@@ -87,20 +91,23 @@ export function responseRunHandler(deps: ResponseRunDeps): RunHandler {
         // A red-line input: the run waits for a reviewer instead of refusing (step 0 is that approval).
         if (!reviewed && isEnclaveError(error) && error.code === 'safety_held') {
           await reviewerGate(ctx, caller, error.message);
-          const approved = await turnDeps(deps, ctx, toolset, caller, true);
+          const approved = await turnDeps(deps, ctx, toolset, caller, true, turnLabelled);
           turn = await prepareSerialized(approved, caller, structuredClone(request), ctx.signal, {
             id: ctx.run.id,
             holder: `run:${ctx.run.id}`,
             waitMs: deps.conversationWaitMs ?? 2_000,
           });
           await raise(turn.label);
+          labelled();
           return await stream(ctx, approved, turn, raise);
         }
         throw error;
       }
       await raise(turn.label);
+      labelled();
       return await stream(ctx, runtime, turn, raise);
     } finally {
+      labelled();
       await toolset.close();
     }
   };
@@ -129,10 +136,9 @@ async function stream(
   let seen = turn.labelId;
   let step = await events.next();
   while (!step.done) {
-    // The memory tool raises the turn's label mid-turn: later events and steps carry the raised label.
-    // UNFINISHED: the memory tool's own `tool_call` step row (the recalled text) keeps the label from before
-    // the raise (src/runtime/memory-tool.ts raises after its step); the run is raised, so scoped reads hide it
-    // from lower readers, but that row's label_id under-states its content (docs/runs.md, Known limits).
+    // The memory tool raises the turn's label mid-turn. Its `tool_call` step already completed under the
+    // raised label with the run raised alongside (StepHandle.raiseLabel), so every later step, event and
+    // approval carries it; this catches up any other raise of the turn's label before the next event.
     if (turn.labelId !== seen) {
       seen = turn.labelId;
       await raise(turn.label);
@@ -182,10 +188,11 @@ async function turnDeps(
   toolset: McpToolset,
   caller: Principal,
   reviewed: boolean,
+  turnLabelled: Promise<void>,
 ): Promise<RuntimeDeps> {
   const gate = deps.runtime.safety;
   const safety = reviewed && gate ? reviewedGate(gate) : gate;
-  let router: JournaledRouter | McpTurnRouter = new JournaledRouter(deps.runtime.router, ctx);
+  let router: JournaledRouter | McpTurnRouter = new JournaledRouter(deps.runtime.router, ctx, turnLabelled);
   // [memory tool] with memory on, the turn may offer the built-in memory tool (src/runtime/memory-tool.ts).
   const builtins = deps.runtime.memory?.config.enabled ? new BuiltinToolHost() : undefined;
   if (toolset.servers.length > 0 || builtins) {

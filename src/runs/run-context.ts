@@ -14,6 +14,13 @@ export interface StepHandle {
   /** 1 on the first execution; more only when an earlier execution died or failed transiently. */
   attempt: number;
   signal: AbortSignal;
+  /**
+   * For a step whose output holds more than the run's label covers (the memory tool's recalled records):
+   * `join` gets the run's label id when the step completes and returns one dominating it and the output.
+   * The step's row (re-sealed) and the run take that label in the transaction that completes the step, so
+   * the row never under-states its content and every later step, event and approval carries it too.
+   */
+  raiseLabel(join: (runLabelId: string) => Promise<string>): void;
 }
 
 export interface ApprovalRequest {
@@ -79,6 +86,14 @@ export function createRunContext(options: RunContextOptions): RunContext {
   let nextIndex = 0;
   let emitted = 0;
   let labelId = run.labelId;
+  // Label changes run one at a time: a raise computed from the current label is never overwritten by one
+  // computed from an older label.
+  let labelChanges: Promise<unknown> = Promise.resolve();
+  const serialLabel = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = labelChanges.then(fn);
+    labelChanges = next.catch(() => undefined);
+    return next;
+  };
   // Content is never written unlabelled: a legacy run must be labelled by its handler before its first step.
   const currentLabel = (): string => {
     if (labelId === null) throw new Error(`run ${run.id} has no label yet; its handler must set one first`);
@@ -93,17 +108,40 @@ export function createRunContext(options: RunContextOptions): RunContext {
     if (current?.cancelRequestedAt != null) throw new RunInterrupt('cancelled', 'cancel requested');
   };
 
+  /** Completes a step under a raised label, with the run raised to it in the same transaction. */
+  const completeRaised = (
+    index: number,
+    rowLabel: string | null,
+    output: unknown,
+    join: (runLabelId: string) => Promise<string>,
+  ) =>
+    serialLabel(async () => {
+      // Joined outside the transaction (the catalogue write goes through the root store, which on SQLite
+      // would wait for the transaction's connection); the serial queue keeps the run's label from moving.
+      const to = await join(currentLabel());
+      if (to === rowLabel && to === labelId) {
+        await store.runSteps.finish(run.id, index, { status: 'completed', output });
+        return;
+      }
+      await store.transaction(async (tx) => {
+        await tx.runSteps.finish(run.id, index, { status: 'completed', output, labelId: to });
+        if (to !== labelId) await tx.runs.relabel(run.id, to);
+      });
+      labelId = to;
+    });
+
   return {
     run,
     signal,
     get labelId() {
       return labelId;
     },
-    async relabel(next) {
-      if (next === labelId) return;
-      await store.runs.relabel(run.id, next);
-      labelId = next;
-    },
+    relabel: (next) =>
+      serialLabel(async () => {
+        if (next === labelId) return;
+        await store.runs.relabel(run.id, next);
+        labelId = next;
+      }),
     async step(kind, name, input, body) {
       const index = nextIndex++;
       const recorded = await store.runSteps.get(run.id, index);
@@ -124,19 +162,24 @@ export function createRunContext(options: RunContextOptions): RunContext {
         );
       }
       let output: Awaited<ReturnType<typeof body>>;
+      let join: ((runLabelId: string) => Promise<string>) | undefined;
       try {
         output = await body({
           index,
           idempotencyKey: started.idempotencyKey,
           attempt: started.attempts,
           signal,
+          raiseLabel: (fn) => {
+            join = fn;
+          },
         });
       } catch (error) {
         if (signal.aborted) throw abortInterrupt(signal);
         await store.runSteps.finish(run.id, index, { status: 'failed', error: describe(error) });
         throw error;
       }
-      await store.runSteps.finish(run.id, index, { status: 'completed', output: output ?? null });
+      if (join) await completeRaised(index, started.labelId, output ?? null, join);
+      else await store.runSteps.finish(run.id, index, { status: 'completed', output: output ?? null });
       return output;
     },
 

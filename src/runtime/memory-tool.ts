@@ -109,9 +109,19 @@ export async function offerMemoryTool(
     async run(ctx, argumentsJson) {
       if (!turn) throw new Error('memory tool called before its turn was prepared');
       const current = turn;
-      const result = await ctx.step('tool_call', 'memory', { arguments: argumentsJson }, (step) =>
-        execute(argumentsJson, step.idempotencyKey, current),
-      );
+      const result = await ctx.step('tool_call', 'memory', { arguments: argumentsJson }, async (step) => {
+        const done = await execute(argumentsJson, step.idempotencyKey, current);
+        // The step's row holds the recalled text: it completes under the records' labels joined with the
+        // run's, and the run rises with it (src/runs/run-context.ts), so no row under-states what it holds.
+        if (done.labelIds.length > 0) {
+          step.raiseLabel(async (runLabelId) => {
+            let label = await deps.labels.label(runLabelId);
+            for (const id of done.labelIds) label = lub(label, await deps.labels.label(id));
+            return deps.labels.ensure(label);
+          });
+        }
+        return done;
+      });
       // Outside the step, so a resumed run that replays the recorded result raises the label again.
       for (const id of result.labelIds) {
         current.label = lub(current.label, await deps.labels.label(id));

@@ -13,7 +13,10 @@ export interface RunStep {
   status: StepStatus;
   idempotencyKey: string;
   attempts: number;
-  /** The run's label when the step first began (its content is sealed under it; a retry keeps it). */
+  /**
+   * The run's label when the step first began (a retry keeps it), raised when the step completed with more
+   * than that (`finish` with a label); its content is sealed under it.
+   */
   labelId: string | null;
   input: unknown;
   output: unknown;
@@ -46,13 +49,17 @@ export interface RunStepRepo {
     input: unknown;
     now?: number;
   }): Promise<RunStep>;
-  finish(
-    runId: string,
-    index: number,
-    result: { status: 'completed'; output: unknown } | { status: 'failed'; error: string },
-    now?: number,
-  ): Promise<boolean>;
+  /**
+   * Completes or fails a started step. A completion may raise the step's label (`labelId`, dominating the
+   * old one) when its output holds more than it began with (the memory tool's recall); the row's `input` is
+   * then replaced by `input` (the sealing repo passes it re-sealed under the new label, which its AAD binds).
+   */
+  finish(runId: string, index: number, result: StepResult, now?: number): Promise<boolean>;
 }
+
+export type StepResult =
+  | { status: 'completed'; output: unknown; labelId?: string; input?: unknown }
+  | { status: 'failed'; error: string };
 
 const toStep = (row: Selectable<RunStepTable>): RunStep => ({
   runId: row.run_id,
@@ -131,7 +138,13 @@ export function runStepRepo(db: Kysely<Database>): RunStepRepo {
         .updateTable('run_steps')
         .set(
           result.status === 'completed'
-            ? { status: 'completed', output: JSON.stringify(result.output ?? null), completed_at: now }
+            ? {
+                status: 'completed',
+                output: JSON.stringify(result.output ?? null),
+                completed_at: now,
+                ...(result.labelId !== undefined ? { label_id: result.labelId } : {}),
+                ...(result.input !== undefined ? { input: JSON.stringify(result.input) } : {}),
+              }
             : { status: 'failed', error: result.error, completed_at: now },
         )
         .where('run_id', '=', runId)
