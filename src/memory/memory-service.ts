@@ -6,6 +6,7 @@ import type {
   OwnerKey,
   SourceRow,
 } from '../store/repos/memory-repo.js';
+import type { NeighbourTurns } from '../store/repos/memory-lifecycle.js';
 import type { Embedder } from './embedder.js';
 import type { MemoryExtractor } from './extract/extractor.js';
 import { formatDay } from './extract/relative-date.js';
@@ -133,6 +134,30 @@ export function createMemoryService(options: MemoryServiceOptions) {
     return outcomes;
   }
 
+  /** Re-indexes the episodes of surviving turns over their neighbours now (their old ones were forgotten). */
+  async function reindexNeighbours(around: readonly NeighbourTurns[]): Promise<void> {
+    for (const group of around)
+      for (const n of await repo.sources.byTurnIds(group.owner, group.conversationId, group.turnIds))
+        await repo.records.reindex(
+          group.owner.tenantId,
+          episodeId(n),
+          episodeTerms(n, await neighbours(group.owner, n)),
+        );
+  }
+
+  /**
+   * One tenant's retention at one instant, in the forget path's order: the surviving neighbours of the turns
+   * that go are found first, the sweep deletes, then their episodes are re-indexed (the caller writes the
+   * receipt after that), so no episode keeps a removed turn's words as neighbour context.
+   */
+  async function retain(tenantId: string): Promise<ForgetReceipt> {
+    const at = now();
+    const around = await repo.lifecycle.retentionNeighbourTurns(tenantId, at);
+    const receipt = await repo.lifecycle.applyRetention(tenantId, at);
+    await reindexNeighbours(around);
+    return receipt;
+  }
+
   async function runExtraction(owner: OwnerKey, conversationId: string): Promise<WriteOutcome[]> {
     const outcomes: WriteOutcome[] = [];
     for (;;) {
@@ -246,13 +271,7 @@ export function createMemoryService(options: MemoryServiceOptions) {
     async forget(target: ForgetTarget): Promise<ForgetReceipt> {
       const around = await repo.lifecycle.neighbourTurns(target);
       const receipt = await repo.lifecycle.forget(target);
-      for (const group of around)
-        for (const n of await repo.sources.byTurnIds(group.owner, group.conversationId, group.turnIds))
-          await repo.records.reindex(
-            group.owner.tenantId,
-            episodeId(n),
-            episodeTerms(n, await neighbours(group.owner, n)),
-          );
+      await reindexNeighbours(around);
       const { tenantId, by, ...rest } = target;
       if (by !== 'item' || receipt.records + receipt.sources + receipt.quarantined > 0)
         await options.onForget?.(tenantId, `${by} ${Object.values(rest).join(' ')}`, receipt);
@@ -260,7 +279,7 @@ export function createMemoryService(options: MemoryServiceOptions) {
     },
 
     async applyRetention(tenantId: string): Promise<ForgetReceipt> {
-      const receipt = await repo.lifecycle.applyRetention(tenantId, now());
+      const receipt = await retain(tenantId);
       await options.onForget?.(tenantId, 'retention', receipt);
       return receipt;
     },
@@ -272,7 +291,7 @@ export function createMemoryService(options: MemoryServiceOptions) {
     async sweepRetention(): Promise<{ tenants: number; records: number; sources: number }> {
       const out = { tenants: 0, records: 0, sources: 0 };
       for (const tenantId of await repo.lifecycle.retentionTenants()) {
-        const receipt = await repo.lifecycle.applyRetention(tenantId, now());
+        const receipt = await retain(tenantId);
         out.tenants++;
         out.records += receipt.records;
         out.sources += receipt.sources;

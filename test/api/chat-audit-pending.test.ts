@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry, AuditLog } from '../../src/audit/index.js';
 import { categories, defaultPolicy } from '../../src/safety/index.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
-import { refusingAudit } from '../support/refusing-audit.js';
+import { detailOf, loggedEntries, refusingAudit, type LoggedEntry } from '../support/refusing-audit.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { classified } from './labels-support.js';
 
@@ -19,12 +19,6 @@ const safety = {
   stream: { checkEvery: 1, holdBack: 0 },
   tenants: { strict: defaultPolicy },
 };
-interface Logged {
-  type: string;
-  rule?: string;
-  objectId?: string;
-  detail?: { action?: string; surface?: string; status?: string };
-}
 
 /**
  * Chat Completions holds its audit entries and commits them together, as a Responses turn does
@@ -63,13 +57,12 @@ describe('audit entries a chat completion commits together', () => {
     await mock.close();
   });
 
-  const logged = async (): Promise<Logged[]> => {
-    const head = await server.services.store.audit.head();
-    const rows = await server.services.store.audit.entries(0, head.treeSize);
-    return rows.map((r) => JSON.parse(r.entry) as Logged);
-  };
-  const detail = (entry: AuditEntry) => (entry.detail ?? {}) as Logged['detail'] & object;
-  const summary = (e: Logged) => ({ type: e.type, surface: e.detail?.surface, status: e.detail?.status });
+  const logged = () => loggedEntries(server.services.store);
+  const summary = (e: LoggedEntry) => ({
+    type: e.type,
+    surface: e.detail?.surface,
+    status: e.detail?.status,
+  });
   const chat = (content: string, stream: boolean, c: OpenAI = client, label?: string) =>
     c.chat.completions.create(
       { model: MODEL, messages: [{ role: 'user', content }], stream },
@@ -139,7 +132,7 @@ describe('audit entries a chat completion commits together', () => {
   it('does not contact the model when the auth entry or an input verdict cannot be recorded: 503', async () => {
     const picks = [
       (e: AuditEntry) => e.type === 'auth.ok',
-      (e: AuditEntry) => e.type === 'safety.verdict' && detail(e).surface === 'input',
+      (e: AuditEntry) => e.type === 'safety.verdict' && detailOf(e).surface === 'input',
     ];
     for (const refuse of picks) {
       for (const stream of [false, true]) {
@@ -158,7 +151,7 @@ describe('audit entries a chat completion commits together', () => {
   it('answers 503 (non-stream) or ends the stream with an error when the model call or output verdict cannot be recorded', async () => {
     const picks = [
       (e: AuditEntry) => e.type === 'model.call',
-      (e: AuditEntry) => e.type === 'safety.verdict' && detail(e).surface === 'output',
+      (e: AuditEntry) => e.type === 'safety.verdict' && detailOf(e).surface === 'output',
     ];
     for (const refuse of picks) {
       const failed = await refusingAudit(server.services.audit, refuse, () =>
@@ -175,7 +168,7 @@ describe('audit entries a chat completion commits together', () => {
   it('answers nothing when the entries commit but cannot be made durable (non-stream and stream)', async () => {
     const picks = [
       (e: AuditEntry) => e.type === 'auth.ok',
-      (e: AuditEntry) => e.type === 'safety.verdict' && detail(e).surface === 'output',
+      (e: AuditEntry) => e.type === 'safety.verdict' && detailOf(e).surface === 'output',
     ];
     for (const refuse of picks) {
       const failed = await refusingAudit(
@@ -211,7 +204,7 @@ describe('audit entries a chat completion commits together', () => {
   });
 
   it('records every refusal before it goes out: label, input block, routing', async () => {
-    const cases: { call: () => Promise<unknown>; code: string; entry: Partial<Logged> }[] = [
+    const cases: { call: () => Promise<unknown>; code: string; entry: Partial<LoggedEntry> }[] = [
       {
         call: () => chat('above clearance', false, client, 'SECRET'),
         code: 'label_denied',

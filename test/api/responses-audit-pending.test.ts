@@ -2,16 +2,10 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/index.js';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
-import { refusingAudit } from '../support/refusing-audit.js';
+import { detailOf, loggedEntries, refusingAudit } from '../support/refusing-audit.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const MODEL = 'openai/mock-1';
-interface Logged {
-  type: string;
-  rule?: string;
-  objectId?: string;
-  detail?: { action?: string; surface?: string; requestId?: string };
-}
 
 /**
  * A turn holds its audit entries and commits them together (src/runtime/pending-audit.ts): the first commit
@@ -37,15 +31,10 @@ describe('audit entries a turn commits together', () => {
     await mock.close();
   });
 
-  const logged = async (): Promise<Logged[]> => {
-    const head = await server.services.store.audit.head();
-    const rows = await server.services.store.audit.entries(0, head.treeSize);
-    return rows.map((r) => JSON.parse(r.entry) as Logged);
-  };
+  const logged = () => loggedEntries(server.services.store);
   /** Makes the audit log refuse the entries `refuse` picks while `fn` runs. */
   const refusing = <T>(refuse: (entry: AuditEntry) => boolean, fn: () => Promise<T>): Promise<T> =>
     refusingAudit(server.services.audit, refuse, fn);
-  const detail = (entry: AuditEntry) => (entry.detail ?? {}) as Logged['detail'] & object;
 
   it('records every decision of a stored chained turn, in order', async () => {
     const first = await client.responses.create({ model: MODEL, input: 'first turn' });
@@ -77,7 +66,7 @@ describe('audit entries a turn commits together', () => {
     const first = await client.responses.create({ model: MODEL, input: 'to chain from' });
     const sent = mock.chatRequests().length;
     const failed = await refusing(
-      (e) => e.type === 'access.allow' && detail(e).action === 'chain',
+      (e) => e.type === 'access.allow' && detailOf(e).action === 'chain',
       () =>
         client.responses
           .create({ model: MODEL, input: 'unrecorded read', previous_response_id: first.id })
@@ -91,7 +80,7 @@ describe('audit entries a turn commits together', () => {
     // The entries commit before the model is contacted; their fsync runs while it starts, and the turn answers
     // nothing until it is done. Here it fails: the model was contacted, the client learns nothing of it.
     const first = await client.responses.create({ model: MODEL, input: 'chain root for fsync' });
-    const chainRead = (e: AuditEntry) => e.type === 'access.allow' && detail(e).action === 'chain';
+    const chainRead = (e: AuditEntry) => e.type === 'access.allow' && detailOf(e).action === 'chain';
     for (const stream of [false, true]) {
       const sent = mock.chatRequests().length;
       const before = (await logged()).length;
@@ -138,7 +127,7 @@ describe('audit entries a turn commits together', () => {
 
   it('stores nothing of a turn whose output verdict cannot be recorded (non-stream and stream)', async () => {
     const conversation = await client.conversations.create({});
-    const outputVerdict = (e: AuditEntry) => e.type === 'safety.verdict' && detail(e).surface === 'output';
+    const outputVerdict = (e: AuditEntry) => e.type === 'safety.verdict' && detailOf(e).surface === 'output';
     const failed = await refusing(outputVerdict, () =>
       client.responses
         .create({ model: MODEL, input: 'unrecorded answer', conversation: conversation.id })

@@ -282,5 +282,38 @@ function memoryContract(store: () => Store): void {
       expect(receipt.sources).toBe(1);
       expect((await store().memory.lifecycle.rowCounts(tenantId)).memory_sources).toBe(1);
     });
+
+    it('re-indexes the episode next to the oldest turns a retention sweep removes', async () => {
+      const { memory, owner, reader, unclass, tenantId } = await setup(store());
+      await memory.importTurns(
+        owner,
+        'c1',
+        [
+          turn('a', 'We flew quetzalcoatl kites.', T0 - 100 * DAY),
+          turn('b', 'Zephyrine dunes were windy.', T0 - 90 * DAY),
+          turn('c', 'That sounds lovely.'),
+          turn('d', 'Fresh news today.'),
+        ],
+        unclass,
+      );
+      await memory.drainJobs();
+      const episodes = async (query: string) =>
+        (await memory.recall(reader([unclass]), query, { k: 10, kinds: ['episode'] }))
+          .map((h) => h.record.sourceIds[0])
+          .sort();
+      // Turn b's words are in its neighbour c's episode (neighbour context) before the sweep.
+      expect(await episodes('zephyrine dunes')).toEqual(['a', 'b', 'c']);
+      await store().memory.lifecycle.setRetention(tenantId, 30 * DAY);
+      const swept = await memory.sweepRetention();
+      expect(swept.sources).toBeGreaterThanOrEqual(2);
+      expect((await store().memory.lifecycle.rowCounts(tenantId)).memory_sources).toBe(2);
+      // Nothing holds the removed words any more, not even c's episode as neighbour context.
+      expect(await episodes('zephyrine dunes')).toEqual([]);
+      expect(await episodes('quetzalcoatl kites')).toEqual([]);
+      expect(await memory.recall(reader([unclass]), 'zephyrine quetzalcoatl', { k: 10 })).toEqual([]);
+      // The neighbour keeps its own words and its surviving neighbour's.
+      expect(await episodes('lovely')).toEqual(['c', 'd']);
+      expect(await episodes('fresh news')).toEqual(['c', 'd']);
+    });
   });
 }

@@ -1,5 +1,6 @@
 import type { AuditEntry, AuditLog } from '../../src/audit/index.js';
 import { EnclaveError } from '../../src/errors/index.js';
+import type { Store } from '../../src/store/store.js';
 
 /**
  * Makes `log` refuse (`audit_unavailable`) the entries `refuse` picks while `fn` runs, on both of its write
@@ -32,3 +33,21 @@ export async function refusingAudit<T>(
     patched.appendWithin = appendWithin;
   }
 }
+
+/** An audit entry as the API tests read it back. */
+export interface LoggedEntry {
+  type: string;
+  rule?: string;
+  objectId?: string;
+  detail?: { action?: string; surface?: string; status?: string; requestId?: string };
+}
+
+/** Every entry of `store`'s audit log, in index order. */
+export async function loggedEntries(store: Store): Promise<LoggedEntry[]> {
+  const head = await store.audit.head();
+  const rows = await store.audit.entries(0, head.treeSize);
+  return rows.map((r) => JSON.parse(r.entry) as LoggedEntry);
+}
+
+/** An entry's detail, for the refusal pickers. */
+export const detailOf = (entry: AuditEntry) => (entry.detail ?? {}) as NonNullable<LoggedEntry['detail']>;

@@ -26,7 +26,8 @@ export interface NeighbourTurns {
 /**
  * Forgetting and retention. A deleted turn takes every record derived from it (facts, summaries) with
  * it; terms, provenance links and vectors are deleted explicitly (and by FK cascade as a second line).
- * (About 400 lines: every forget target shares the same cascade helpers, so they stay in one closure.)
+ * (About 450 lines: every forget target and the retention sweep share the same cascade helpers, so they
+ * stay in one closure.)
  */
 export function lifecycleQueries(db: Kysely<Database>) {
   async function derivedFrom(tenantId: string, sourceKeys: readonly string[]): Promise<string[]> {
@@ -196,6 +197,21 @@ export function lifecycleQueries(db: Kysely<Database>) {
     return { records, sources, quarantined };
   }
 
+  async function retention(tenantId: string): Promise<number | null> {
+    const row = await db
+      .selectFrom('memory_retention')
+      .select('max_age_ms')
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    return row ? Number(row.max_age_ms) : null;
+  }
+
+  /** Turns said and records made before this go in a sweep at `now`; null = the tenant has no policy. */
+  async function retentionCutoff(tenantId: string, now: number): Promise<number | null> {
+    const maxAge = await retention(tenantId);
+    return maxAge === null ? null : now - maxAge;
+  }
+
   return {
     /**
      * The surviving turns right before and after the turns `target` forgets (an item, or an episode by
@@ -326,20 +342,60 @@ export function lifecycleQueries(db: Kysely<Database>) {
       return rows.map((r) => r.tenant_id);
     },
 
-    async retention(tenantId: string): Promise<number | null> {
-      const row = await db
-        .selectFrom('memory_retention')
-        .select('max_age_ms')
+    retention,
+
+    /**
+     * The surviving turns right before and after the turns `applyRetention(tenantId, now)` removes, per
+     * owner and conversation (as `neighbourTurns` for a forget): call it first with the same `now`, then
+     * re-index their episodes, which hold the removed words as neighbour context. One query per session
+     * that loses turns; a session's turns are ordered by seq, which need not follow `occurred_at`.
+     */
+    async retentionNeighbourTurns(tenantId: string, now: number): Promise<NeighbourTurns[]> {
+      const cutoff = await retentionCutoff(tenantId, now);
+      if (cutoff === null) return [];
+      const sessions = await db
+        .selectFrom('memory_sources')
+        .select(['user_id', 'agent_id', 'conversation_id', 'session'])
+        .distinct()
         .where('tenant_id', '=', tenantId)
-        .executeTakeFirst();
-      return row ? Number(row.max_age_ms) : null;
+        .where('occurred_at', '<', cutoff)
+        .execute();
+      const out = new Map<string, NeighbourTurns>();
+      for (const g of sessions) {
+        const turns = await db
+          .selectFrom('memory_sources')
+          .select(['turn_id', 'occurred_at'])
+          .where('tenant_id', '=', tenantId)
+          .where('user_id', '=', g.user_id)
+          .where('agent_id', '=', g.agent_id)
+          .where('conversation_id', '=', g.conversation_id)
+          .where('session', '=', g.session)
+          .orderBy('seq')
+          .execute();
+        const gone = turns.map((t) => Number(t.occurred_at) < cutoff);
+        const group = `${g.user_id}\u0000${g.agent_id}\u0000${g.conversation_id}`;
+        const entry = out.get(group) ?? {
+          owner: { tenantId, userId: g.user_id, agentId: g.agent_id },
+          conversationId: g.conversation_id,
+          turnIds: [],
+        };
+        turns.forEach((t, i) => {
+          if (
+            !gone[i] &&
+            (gone[i - 1] === true || gone[i + 1] === true) &&
+            !entry.turnIds.includes(t.turn_id)
+          )
+            entry.turnIds.push(t.turn_id);
+        });
+        out.set(group, entry);
+      }
+      return [...out.values()].filter((e) => e.turnIds.length > 0);
     },
 
     /** Deletes turns said and records made before now − max age, with what derives from them. */
     async applyRetention(tenantId: string, now: number): Promise<ForgetReceipt> {
-      const maxAge = await this.retention(tenantId);
-      if (maxAge === null) return { records: 0, sources: 0, quarantined: 0 };
-      const cutoff = now - maxAge;
+      const cutoff = await retentionCutoff(tenantId, now);
+      if (cutoff === null) return { records: 0, sources: 0, quarantined: 0 };
       const keys = await db
         .selectFrom('memory_sources')
         .select('id')
