@@ -76,6 +76,33 @@ for (const engine of engines) {
       expect(await store.audit.leafHashes(10, 13)).toEqual(receipts.slice(10, 13).map((r) => r.leafHash));
     });
 
+    it("commits entries inside a caller's transaction, in order with group-committed appends, or not at all", async () => {
+      const { log, store, key } = await fresh();
+      await Promise.all([0, 1, 2].map((i) => log.append(entry(i))));
+      // Within a transaction that also writes a row: both commit, the entries take the next indexes.
+      let durable: (() => Promise<{ index: number }[]>) | undefined;
+      await store.transaction(async (tx) => {
+        await tx.safety.insertVerdict(verdictRow('sv_kept'));
+        durable = await log.appendWithin(tx, [entry(3), entry(4)]);
+      });
+      expect((await durable!()).map((r) => r.index)).toEqual([3, 4]);
+      // A transaction that fails after appending rolls back its entries and its row; the head is unchanged.
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.safety.insertVerdict(verdictRow('sv_lost'));
+          await log.appendWithin(tx, [entry(5)]);
+          throw new Error('the turn failed');
+        }),
+      ).rejects.toThrow('the turn failed');
+      expect((await store.audit.head()).treeSize).toBe(5);
+      expect(await store.safety.verdictById('tenant-a', 'sv_lost')).toBeUndefined();
+      expect(await store.safety.verdictById('tenant-a', 'sv_kept')).toBeDefined();
+      // Appends after it continue the same tree, and the whole log verifies.
+      expect((await log.append(entry(6))).index).toBe(5);
+      await log.checkpoint();
+      expect(await verifyLog(store.audit, [key.publicKey])).toEqual({ ok: true, entries: 6, checkpoints: 1 });
+    });
+
     it('stores one checkpoint per tree size and returns the latest', async () => {
       const { log, store } = await fresh();
       await log.append(entry(1));
@@ -240,3 +267,19 @@ for (const engine of engines) {
     });
   });
 }
+
+/** A safety verdict row: the kind of row a turn commits with its entries. */
+const verdictRow = (id: string) => ({
+  id,
+  tenantId: 'tenant-a',
+  surface: 'input' as const,
+  subject: null,
+  action: 'allow' as const,
+  flagged: false,
+  score: 0,
+  categories: [],
+  policyVersion: 'p1',
+  modelVersion: 'm1',
+  textSha256: '0'.repeat(64),
+  createdAt: 1_700_000_000_000,
+});
