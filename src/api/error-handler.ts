@@ -26,8 +26,22 @@ function fromFastify(error: FastifyError): EnclaveError | undefined {
   }
 }
 
-export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const known = isEnclaveError(error) ? error : fromFastify(error);
+export async function handleError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
+  let known = isEnclaveError(error) ? error : fromFastify(error);
+  // Fail-closed: not even a refusal goes out before the request's auth entry is durable. A route that takes the
+  // entry into its turn may never have run (Fastify refused the body first), so it is recorded here if not yet.
+  const auditFailure = await request.authEntry?.recorded().then(
+    () => undefined,
+    (cause: unknown) => cause,
+  );
+  if (auditFailure !== undefined)
+    known = isEnclaveError(auditFailure)
+      ? auditFailure
+      : new EnclaveError('audit_unavailable', 'The audit log could not record this request.');
   const enclaveError =
     known ?? new EnclaveError('internal', 'The server failed to process the request; it has been logged.');
   if (enclaveError.status >= 500) {
@@ -37,7 +51,7 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   }
   if (reply.sent || reply.raw.headersSent) {
     // A stream already started: the route owns ending it; never write a second response.
-    return;
+    return undefined;
   }
-  void reply.status(enclaveError.status).send(enclaveError.toBody());
+  return reply.status(enclaveError.status).send(enclaveError.toBody());
 }

@@ -125,6 +125,35 @@ describe('audit entries a turn commits together', () => {
     expect(after.status).toBe('completed');
   });
 
+  it('records the auth entry of a request whose body is refused before the turn runs, or answers 503', async () => {
+    const key = await server.key();
+    const post = (body: string, requestId: string) =>
+      fetch(`${server.baseUrl}/v1/responses`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'x-request-id': requestId,
+        },
+        body,
+      });
+    const refused = await post('{"model": "openai/mock-1", "input": ', 'req_bad_json_1');
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: 'invalid_json' } });
+    const entries = await logged();
+    expect(
+      entries.filter((e) => e.type === 'auth.ok' && e.detail?.requestId === 'req_bad_json_1'),
+    ).toHaveLength(1);
+    // The entry cannot be recorded: the refusal is not sent either, the client learns the audit failed.
+    const unrecorded = await refusingAudit(
+      server.services.audit,
+      (e) => e.type === 'auth.ok',
+      () => post('not json', 'req_bad_json_2'),
+    );
+    expect(unrecorded.status).toBe(503);
+    expect(await unrecorded.json()).toMatchObject({ error: { code: 'audit_unavailable' } });
+  });
+
   it('stores nothing of a turn whose output verdict cannot be recorded (non-stream and stream)', async () => {
     const conversation = await client.conversations.create({});
     const outputVerdict = (e: AuditEntry) => e.type === 'safety.verdict' && detailOf(e).surface === 'output';
