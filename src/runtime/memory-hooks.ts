@@ -1,4 +1,4 @@
-import type { AuditLog } from '../audit/index.js';
+import type { AuditEntry, AuditLog } from '../audit/index.js';
 import type { Principal } from '../identity/principal.js';
 import { canonicalLabel, lub, type Label } from '../labels/index.js';
 import { memoryContext, recordTurns, type MemoryService, type TurnInput } from '../memory/index.js';
@@ -9,6 +9,7 @@ import type { ReadScope } from '../store/read-scope.js';
 import type { History } from './context.js';
 import { newItemId, type NewItem } from './items.js';
 import type { LabelAccess } from './label-access.js';
+import type { PendingAudit } from './pending-audit.js';
 
 /** What the runtime needs of long-term memory (built by the composition root, src/app/memory-wiring.ts). */
 export interface MemoryRuntime {
@@ -193,8 +194,8 @@ export interface MemoryWrite {
 
 /**
  * Whether memory learns from this turn: only completed turns of a principal with memory on. The write is
- * audited (`memory.write`) before the transaction, like every write decision (an audit append cannot join a
- * SQLite transaction, and a failed append must leave nothing written).
+ * audited (`memory.write`): held for the turn's write transaction when the turn holds its entries
+ * (pending-audit.ts), else appended before it, so a failed append leaves nothing written.
  */
 export async function learnFrom(
   memory: MemoryRuntime | undefined,
@@ -203,13 +204,14 @@ export async function learnFrom(
     principal: Principal;
     label: Label;
     request: { metadata: Readonly<Record<string, string>>; conversationId: string | null };
+    audit?: PendingAudit | undefined;
   },
   status: string,
 ): Promise<MemoryWrite | undefined> {
   const owner = memoryOwner(memory, turn.principal, turn.request.metadata);
   if (!memory || !owner || status !== 'completed') return undefined;
   const session = turn.request.conversationId ?? turn.id;
-  await memory.audit.append({
+  const entry: AuditEntry = {
     type: 'memory.write',
     time: Date.now(),
     tenant: owner.tenantId,
@@ -220,7 +222,9 @@ export async function learnFrom(
     objectId: session,
     label: canonicalLabel(turn.label),
     detail: { response: turn.id, ...(owner.agentId ? { agent: owner.agentId } : {}) },
-  });
+  };
+  if (turn.audit) turn.audit.hold(entry);
+  else await memory.audit.append(entry);
   return { owner, session };
 }
 
