@@ -12,6 +12,7 @@
  *   npx tsx bench/responses-serve.ts [--rounds 5] [--seconds 2] [--connections 1] [--warmup 1]
  *     [--scenarios direct,direct-stream,nonstream,stream,chained] [--log file|null] [--dist]
  *     [--config audit.durable=false ...] [--env ENCLAVE_LOG_LEVEL=warn ...] [--tree DIR] [--cpu-prof DIR]
+ *     [--floor-env FLOOR_FSYNC=0 --floor-env FLOOR_CIPHER=0]   (decompose the floor; see bench/serve/floor-server.ts)
  * `--config k.e.y=value` merges into Enclave's config.json (value as JSON, else a string), `--env K=V` into its
  * environment (e.g. DATABASE_URL=postgres://… for PostgreSQL): variants that decompose the added latency.
  * `--dist` runs `node dist/src/cli/main.js` (run `npm run build` first); default: src/cli/main.ts through tsx.
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     config: { type: 'string', multiple: true, default: [] },
     env: { type: 'string', multiple: true, default: [] },
+    'floor-env': { type: 'string', multiple: true, default: [] },
   },
 });
 const positive = (name: string, value: string): number => {
@@ -159,7 +161,8 @@ const chainedTo = (url: URL, count: () => void) => {
 };
 const chained = chainedTo(responsesUrl, () => enclaveRequests++);
 // The floor (bench/serve/floor-server.ts): the same chained turn with only the storage guarantee's own work.
-const floor = wanted.has('floor') ? await spawnFloor(mock.url) : undefined;
+const floorEnv = Object.fromEntries(args['floor-env'].map((kv) => kv.split('=', 2) as [string, string]));
+const floor = wanted.has('floor') ? await spawnFloor(mock.url, floorEnv) : undefined;
 const floorChained = floor ? chainedTo(new URL('/v1/responses', floor.url), () => undefined) : undefined;
 
 interface Scenario {
@@ -225,9 +228,9 @@ const rows = scenarios.map((s) =>
 const f = (n: number | undefined, digits = 2) => (n === undefined ? '–' : n.toFixed(digits));
 const logNote =
   args.log === 'file'
-    ? `appended to a file (as \`2>>enclave.log\`): ${f(logBytes / enclaveRequests, 0)} bytes per request`
+    ? `appended to a file (as \`2>>enclave.log\`): ${enclaveRequests ? `${f(logBytes / enclaveRequests, 0)} bytes per request` : 'no Enclave requests'}`
     : 'sent to /dev/null';
-const variant = [...args.config, ...args.env];
+const variant = [...args.config, ...args.env, ...args['floor-env'].map((kv) => `floor ${kv}`)];
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
 console.log(
   [

@@ -155,11 +155,11 @@ export const spawnMock = (): Promise<Served> =>
   );
 
 /** The floor server (bench/serve/floor-server.ts) in its own process, calling `upstream`. */
-export const spawnFloor = (upstream: string): Promise<Served> =>
+export const spawnFloor = (upstream: string, env: Record<string, string> = {}): Promise<Served> =>
   serve(
     repoRoot,
     ['--import', 'tsx', join(repoRoot, 'bench/serve/floor-server.ts'), upstream],
-    cleanEnv({}),
+    cleanEnv(env),
     'inherit',
     /floor listening on (http:\/\/\S+)/,
   );

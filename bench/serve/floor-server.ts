@@ -9,6 +9,8 @@
  * `enclave serve` by bench/responses-serve.ts (`--scenarios floor`), it shows how much of Enclave's added latency
  * is the guarantee itself on this machine, and how much is Enclave.
  *   node --import tsx bench/serve/floor-server.ts <upstream base URL>
+ * For decomposing the floor only, FLOOR_CIPHER=0 opens a plain SQLite file and FLOOR_FSYNC=0 skips the WAL fsyncs
+ * (each gives up a guarantee Enclave keeps).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,9 +24,13 @@ import { Pool } from 'undici';
 const upstream = new URL(`${process.argv[2] ?? ''}/chat/completions`);
 const dir = mkdtempSync(join(tmpdir(), 'enclave-floor-'));
 const db = new Database(join(dir, 'floor.db'));
-db.pragma(`cipher='sqlcipher'`);
-db.pragma('legacy=4');
-db.pragma(`key="x'${randomBytes(32).toString('hex')}'"`);
+const cipher = process.env.FLOOR_CIPHER !== '0';
+const fsync = process.env.FLOOR_FSYNC !== '0';
+if (cipher) {
+  db.pragma(`cipher='sqlcipher'`);
+  db.pragma('legacy=4');
+  db.pragma(`key="x'${randomBytes(32).toString('hex')}'"`);
+}
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.exec(`
@@ -87,7 +93,7 @@ const server = createServer((req, res) => {
         : [];
       const messages = [...history, { role: 'user', content: input.input }];
       record([JSON.stringify({ type: 'auth.ok' }), JSON.stringify({ type: 'read', previous })]);
-      const committed = wal.sync(); // durable while the upstream answers
+      const committed = fsync ? wal.sync() : undefined; // durable while the upstream answers
       const text = await callUpstream(messages);
       await committed;
       const id = `resp_${randomUUID().replaceAll('-', '')}`;
@@ -97,7 +103,7 @@ const server = createServer((req, res) => {
         [JSON.stringify(messages.at(-1)), JSON.stringify(output)],
         [JSON.stringify({ type: 'model.call', id }), JSON.stringify({ type: 'write', id })],
       );
-      await wal.sync();
+      if (fsync) await wal.sync();
       const answer = JSON.stringify({ id, object: 'response', status: 'completed', output_text: text });
       res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
     })().catch((error: unknown) => {
