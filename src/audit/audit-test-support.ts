@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../store/open-store.js';
+import type { SafetyVerdictRecord } from '../store/repos/safety-repo.js';
 import type { Store } from '../store/store.js';
 import type { AuditEntry } from './audit-entry.js';
 import { keyIdOf, type SigningKey } from './signing-key.js';
@@ -36,3 +37,19 @@ export async function tempStore(): Promise<{ store: Store; dir: string; cleanup:
     },
   };
 }
+
+/** A safety verdict row: the kind of row a turn commits together with its audit entries. */
+export const sampleVerdictRow = (id: string, tenantId = 'acme'): SafetyVerdictRecord => ({
+  id,
+  tenantId,
+  surface: 'input',
+  subject: null,
+  action: 'allow',
+  flagged: false,
+  score: 0,
+  categories: [],
+  policyVersion: 'p1',
+  modelVersion: 'm1',
+  textSha256: '0'.repeat(64),
+  createdAt: 1_700_000_000_000,
+});

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { newSigningKey, sampleEntry, tempStore } from '../audit/audit-test-support.js';
+import { newSigningKey, sampleEntry, sampleVerdictRow, tempStore } from '../audit/audit-test-support.js';
 import { createStoreAuditLog } from '../audit/store-audit-log.js';
 import type { AuditLog } from '../audit/index.js';
 import { EnclaveError } from '../errors/index.js';
@@ -58,7 +58,7 @@ describe('PendingAudit', () => {
     pending.hold(sampleEntry(1), (tx) => rows.write(tx.safety));
     pending.hold(sampleEntry(2));
     const result = await pending.commitWith(async (tx) => {
-      await tx.safety.insertVerdict({ ...(await oneVerdictRow()), id: 'sv_work' });
+      await tx.safety.insertVerdict(sampleVerdictRow('sv_work'));
       return 'stored';
     });
     expect(result).toBe('stored');
@@ -83,7 +83,7 @@ describe('PendingAudit', () => {
     pending.hold(sampleEntry(1), (tx) => rows.write(tx.safety));
     await expect(
       pending.commitWith(async (tx) => {
-        await tx.safety.insertVerdict({ ...(await oneVerdictRow()), id: 'sv_work' });
+        await tx.safety.insertVerdict(sampleVerdictRow('sv_work'));
         throw new EnclaveError('not_found', 'No conversation found.');
       }),
     ).rejects.toMatchObject({ code: 'not_found' });
@@ -103,7 +103,7 @@ describe('PendingAudit', () => {
     await log.close();
     await expect(
       pending.commitWith(async (tx) => {
-        await tx.safety.insertVerdict({ ...(await oneVerdictRow()), id: 'sv_work' });
+        await tx.safety.insertVerdict(sampleVerdictRow('sv_work'));
       }),
     ).rejects.toMatchObject({ code: 'audit_unavailable' });
     expect(await stored(store, 'sv_work')).toBe(0);
@@ -159,21 +159,3 @@ describe('PendingAudit', () => {
     expect(await entries(store)).toHaveLength(1);
   });
 });
-
-/** A complete verdict row (for writes the work itself makes). */
-async function oneVerdictRow() {
-  return {
-    id: 'sv_x',
-    tenantId: 'acme',
-    surface: 'input' as const,
-    subject: null,
-    action: 'allow' as const,
-    flagged: false,
-    score: 0,
-    categories: [],
-    policyVersion: 'p1',
-    modelVersion: 'm1',
-    textSha256: '0'.repeat(64),
-    createdAt: Date.now(),
-  };
-}

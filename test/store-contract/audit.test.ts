@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/audit-entry.js';
 import type { AuditLog } from '../../src/audit/audit-log.js';
+import { sampleVerdictRow } from '../../src/audit/audit-test-support.js';
 import { keyIdOf, type SigningKey } from '../../src/audit/signing-key.js';
 import { createStoreAuditLog } from '../../src/audit/store-audit-log.js';
 import { verifyLog } from '../../src/audit/verify-log.js';
@@ -82,14 +83,14 @@ for (const engine of engines) {
       // Within a transaction that also writes a row: both commit, the entries take the next indexes.
       let durable: (() => Promise<{ index: number }[]>) | undefined;
       await store.transaction(async (tx) => {
-        await tx.safety.insertVerdict(verdictRow('sv_kept'));
+        await tx.safety.insertVerdict(sampleVerdictRow('sv_kept', 'tenant-a'));
         durable = await log.appendWithin(tx, [entry(3), entry(4)]);
       });
       expect((await durable!()).map((r) => r.index)).toEqual([3, 4]);
       // A transaction that fails after appending rolls back its entries and its row; the head is unchanged.
       await expect(
         store.transaction(async (tx) => {
-          await tx.safety.insertVerdict(verdictRow('sv_lost'));
+          await tx.safety.insertVerdict(sampleVerdictRow('sv_lost', 'tenant-a'));
           await log.appendWithin(tx, [entry(5)]);
           throw new Error('the turn failed');
         }),
@@ -267,19 +268,3 @@ for (const engine of engines) {
     });
   });
 }
-
-/** A safety verdict row: the kind of row a turn commits with its entries. */
-const verdictRow = (id: string) => ({
-  id,
-  tenantId: 'tenant-a',
-  surface: 'input' as const,
-  subject: null,
-  action: 'allow' as const,
-  flagged: false,
-  score: 0,
-  categories: [],
-  policyVersion: 'p1',
-  modelVersion: 'm1',
-  textSha256: '0'.repeat(64),
-  createdAt: 1_700_000_000_000,
-});
