@@ -107,12 +107,22 @@ export function createStoreAuditLog(options: StoreAuditLogOptions): AuditLog {
       'The audit log stopped after a failed disk flush; check the disk, then restart Enclave to reopen the log.',
     );
 
-  function settle(batch: readonly Pending[], rows: readonly AuditEntryRow[]): void {
-    batch.forEach((p, i) => {
-      const row = rows[i] as AuditEntryRow;
-      p.resolve({ index: row.index, leafHash: row.leafHash });
-    });
+  /** A failed WAL fsync: what reached the disk is unknown, so the log stops (see `stopped`). */
+  function fsyncFailed(cause: unknown): EnclaveError {
+    stopped = true;
+    options.logger?.warn({ err: cause }, 'audit WAL fsync failed; the audit log takes no more appends');
+    return unavailable(cause);
+  }
+
+  /** Durable rows: handed to the sink, and their receipts. */
+  function published(rows: readonly AuditEntryRow[]): AppendReceipt[] {
     sink?.enqueue(rows.map((r) => exportLine(r.index, r.leafHash, r.entry)));
+    return rows.map((r) => ({ index: r.index, leafHash: r.leafHash }));
+  }
+
+  function settle(batch: readonly Pending[], rows: readonly AuditEntryRow[]): void {
+    const receipts = published(rows);
+    batch.forEach((p, i) => p.resolve(receipts[i] as AppendReceipt));
   }
 
   /** Takes the next indexes under the head's lock and writes the entries and the new head, inside `tx`. */
@@ -142,13 +152,10 @@ export function createStoreAuditLog(options: StoreAuditLogOptions): AuditLog {
     if (sync) {
       if (stopped) throw stoppedError();
       await sync.flush().catch((cause: unknown) => {
-        stopped = true;
-        options.logger?.warn({ err: cause }, 'audit WAL fsync failed; the audit log takes no more appends');
-        throw unavailable(cause);
+        throw fsyncFailed(cause);
       });
     }
-    sink?.enqueue(rows.map((r) => exportLine(r.index, r.leafHash, r.entry)));
-    return rows.map((r) => ({ index: r.index, leafHash: r.leafHash }));
+    return published(rows);
   }
 
   /**
@@ -161,9 +168,7 @@ export function createStoreAuditLog(options: StoreAuditLogOptions): AuditLog {
     const flushed = sync.flush().then(
       () => settle(batch, rows),
       (cause: unknown) => {
-        stopped = true;
-        options.logger?.warn({ err: cause }, 'audit WAL fsync failed; the audit log takes no more appends');
-        const error = unavailable(cause);
+        const error = fsyncFailed(cause);
         for (const p of batch) p.reject(error);
       },
     );
@@ -238,8 +243,7 @@ export function createStoreAuditLog(options: StoreAuditLogOptions): AuditLog {
       // and a signed tree the disk then lost would look like a forked log.
       const sync = await walSyncOf();
       await sync?.flush().catch((cause: unknown) => {
-        stopped = true;
-        throw unavailable(cause);
+        throw fsyncFailed(cause);
       });
       const latest = await store.audit.latestCheckpoint();
       if (latest && latest.treeSize === frontier.size) return latest;

@@ -167,7 +167,6 @@ export async function* streamChat(
   });
   yield chunk({ role: 'assistant', content: '' }, null);
   let calls = 0;
-  let ended = false;
   try {
     for await (const event of chat.routed.events) {
       if (event.type === 'text_delta') yield chunk({ content: event.text }, null);
@@ -204,14 +203,9 @@ export async function* streamChat(
         }
       }
     }
-    ended = true;
-    await chat.audit.settle();
-  } catch (error) {
-    ended = true;
-    // A refusal (safety block) or a failed model stream: what it recorded is durable before the error goes out.
-    await chat.audit.settleThenThrow(error);
   } finally {
-    // The reader stopped early (client gone): what was recorded still commits.
-    if (!ended) await chat.audit.settle();
+    // However the answer ends — finished, refused or failed (a failed settle then wins over that error), or a
+    // reader that stopped early (client gone) — what it recorded is durable before anything else goes out.
+    await chat.audit.settle();
   }
 }

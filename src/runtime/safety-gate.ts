@@ -155,8 +155,8 @@ export class SafetyGate {
       decision: blocked ? 'deny' : 'allow',
       rule: `safety.${verdict.action}`,
       objectId: target.subject,
-      objectLabel: canonicalLabel(label.label),
-      label: canonicalLabel(label.label),
+      objectLabel: entryLabel,
+      label: entryLabel,
       detail: {
         verdictId,
         reviewId,
